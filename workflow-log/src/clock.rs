@@ -1,0 +1,61 @@
+//! Time: a monotonic tick for every record, and one wall-clock anchor per workflow.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+
+static BASE: OnceLock<Instant> = OnceLock::new();
+
+/// Nanoseconds on the process's monotonic clock.
+#[inline]
+pub(crate) fn now() -> u64 {
+    let base = *BASE.get_or_init(Instant::now);
+    base.elapsed().as_nanos() as u64
+}
+
+/// Maps ticks to UTC wall-clock times: the wall clock is read once, when the workflow starts, so
+/// every record's times keep the monotonic clock's order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Anchor {
+    wall: DateTime<Utc>,
+    tick: u64,
+}
+
+impl Anchor {
+    pub(crate) fn now() -> Self {
+        let tick = now();
+        Anchor {
+            wall: Utc::now(),
+            tick,
+        }
+    }
+
+    pub(crate) fn wall(&self) -> DateTime<Utc> {
+        self.wall
+    }
+
+    pub(crate) fn at(&self, tick: u64) -> DateTime<Utc> {
+        let delta = tick as i128 - self.tick as i128;
+        let delta = i64::try_from(delta).unwrap_or(if delta < 0 { i64::MIN } else { i64::MAX });
+        self.wall
+            .checked_add_signed(TimeDelta::nanoseconds(delta))
+            .unwrap_or(self.wall)
+    }
+
+    /// RFC 3339, UTC, microseconds: `2026-11-24T13:22:07.923426Z`.
+    pub(crate) fn format(&self, tick: u64) -> String {
+        rfc3339(self.at(tick))
+    }
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Whole microseconds between two ticks, never negative.
+pub(crate) fn duration_us(start: u64, end: u64) -> u64 {
+    // Rounding both ends down to the microsecond, as the timestamps do, keeps
+    // `end_time - start_time == duration_us`.
+    (end / 1000).saturating_sub(start / 1000)
+}

@@ -1,0 +1,200 @@
+//! Carrying "where we are" (the workflow and the innermost open record) to other threads and
+//! spawned tasks, and flushing.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use crate::local::{self, Frame};
+use crate::workflow::Shared;
+use crate::Error;
+
+/// The place a thread is logging at: its workflow and innermost open record. `Send + Clone`:
+/// take it on one thread, [`attach`](Context::attach) it on another, and what that thread logs
+/// nests under the record that was open here.
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     let _planner = workflow_log::interaction("planner").start();
+///     let ctx = workflow_log::Context::current();
+///     std::thread::spawn(move || {
+///         let _attached = ctx.attach();
+///         workflow_log::action("background_fetch").log();
+///     })
+///     .join()
+///     .unwrap();
+/// });
+/// assert_eq!(log["interactions"][0]["actions"][0]["action_name"], "background_fetch");
+/// ```
+#[derive(Clone, Default)]
+pub struct Context {
+    place: Option<(Arc<Shared>, Option<Frame>)>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.place {
+            Some((shared, frame)) => f
+                .debug_struct("Context")
+                .field("workflow", &shared.name)
+                .field("parent", &frame.map(|f| f.id))
+                .finish(),
+            None => f.write_str("Context(none)"),
+        }
+    }
+}
+
+impl Context {
+    /// This thread's current place (empty outside any workflow).
+    pub fn current() -> Context {
+        Context {
+            place: local::place(),
+        }
+    }
+
+    /// Whether this context is inside a workflow.
+    pub fn is_some(&self) -> bool {
+        self.place.is_some()
+    }
+
+    /// Makes this thread log at this place until the guard drops.
+    pub fn attach(&self) -> ContextGuard {
+        ContextGuard {
+            _entered: self
+                .place
+                .as_ref()
+                .map(|(shared, frame)| local::enter(shared, *frame)),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Spawns a thread that logs at this place (see [`spawn`]).
+    pub fn spawn<F, T>(&self, f: F) -> std::thread::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let ctx = self.clone();
+        std::thread::spawn(move || {
+            let _attached = ctx.attach();
+            f()
+        })
+    }
+}
+
+/// Spawns a thread that logs under the current thread's innermost open record.
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     let _it = workflow_log::iteration().start();
+///     workflow_log::spawn(|| workflow_log::action("worker").log()).join().unwrap();
+/// });
+/// assert_eq!(log["iterations"][0]["actions"][0]["action_name"], "worker");
+/// ```
+pub fn spawn<F, T>(f: F) -> std::thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Context::current().spawn(f)
+}
+
+/// Keeps a [`Context`] attached to this thread; see [`Context::attach`].
+#[must_use = "the context is detached when this guard drops"]
+pub struct ContextGuard {
+    _entered: Option<local::Entered>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for ContextGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContextGuard")
+    }
+}
+
+/// Carries the current [`Context`] into futures (a `tokio::spawn`ed task, say).
+pub trait FutureExt: Future + Sized {
+    /// Wraps the future so that every poll happens at the place that is current now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use workflow_log::FutureExt;
+    ///
+    /// let ((), log) = workflow_log::capture(|| {
+    ///     let _planner = workflow_log::interaction("planner").start();
+    ///     let task = async { workflow_log::action("async_tool").log() }.in_current_context();
+    ///     // Any executor will do; this one polls once.
+    ///     let mut task = std::pin::pin!(task);
+    ///     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    ///     let _ = task.as_mut().poll(&mut cx);
+    /// });
+    /// assert_eq!(log["interactions"][0]["actions"][0]["action_name"], "async_tool");
+    /// ```
+    fn in_current_context(self) -> WithContext<Self> {
+        self.with_context(Context::current())
+    }
+
+    /// Wraps the future so that every poll happens at `context`.
+    fn with_context(self, context: Context) -> WithContext<Self> {
+        WithContext {
+            inner: self,
+            context,
+        }
+    }
+}
+
+impl<F: Future> FutureExt for F {}
+
+/// A future polled at a [`Context`]; see [`FutureExt`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct WithContext<F> {
+    inner: F,
+    context: Context,
+}
+
+impl<F: Future> Future for WithContext<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // SAFETY: `inner` is structurally pinned: it is never moved out of `self`, and
+        // `WithContext` has no `Drop` impl and no `Unpin` impl of its own.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _attached = this.context.attach();
+        // SAFETY: see above.
+        unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+    }
+}
+
+/// Hands this thread's finished records to the workflow now, and asks every other thread to do
+/// so at its next close.
+///
+/// With the journal (a later release), this returns once every record closed so far is in
+/// the journal file; today it makes them visible to `finish`.
+///
+/// # Examples
+///
+/// ```
+/// let ((), _log) = workflow_log::capture(|| {
+///     workflow_log::action("step").log();
+///     workflow_log::flush().unwrap();
+/// });
+/// ```
+pub fn flush() -> Result<(), Error> {
+    if let Some(shared) = local::with_current(|s| s.clone()) {
+        shared
+            .flush_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    local::flush_buffer();
+    Ok(())
+}

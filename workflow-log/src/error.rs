@@ -1,0 +1,104 @@
+//! The crate's one error type.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// What can go wrong when a workflow is set up or written.
+///
+/// Logging itself never fails: a record that can't be written is counted and reported by
+/// [`WorkflowGuard::finish`](crate::WorkflowGuard::finish). Every variant names the path or the
+/// value at fault.
+///
+/// # Examples
+///
+/// ```
+/// let err = workflow_log::Workflow::builder("demo")
+///     .filter("info,planner=loud")
+///     .init()
+///     .unwrap_err();
+/// assert!(err.to_string().contains("planner=loud"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A global workflow is already live in this process; finish it (or drop its guard) first.
+    AlreadyInitialized {
+        /// The name of the workflow that is live.
+        workflow: String,
+    },
+    /// A file or directory could not be created, written or renamed.
+    Io {
+        /// What was being done ("create the logs directory", "write", ...).
+        action: &'static str,
+        /// The path at fault.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// A level or filter directive could not be parsed.
+    InvalidFilter {
+        /// The directive at fault, as given.
+        directive: String,
+        /// Why it is wrong.
+        reason: String,
+    },
+    /// The workflow was written, but some records could not be kept.
+    RecordsLost {
+        /// The file that was written, if any.
+        path: Option<PathBuf>,
+        /// How many records were lost.
+        count: u64,
+        /// Why they were lost.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::AlreadyInitialized { workflow } => write!(
+                f,
+                "a global workflow (`{workflow}`) is already running; finish it or drop its guard before calling init again"
+            ),
+            Error::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "failed to {action} `{}`: {source}", path.display()),
+            Error::InvalidFilter { directive, reason } => {
+                write!(f, "invalid filter directive `{directive}`: {reason}")
+            }
+            Error::RecordsLost {
+                path,
+                count,
+                reason,
+            } => {
+                write!(f, "{count} record(s) were lost ({reason})")?;
+                if let Some(path) = path {
+                    write!(f, "; the rest is in `{}`", path.display())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Design A's events and Design D's one-call logging.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::local;
+use crate::payload;
+use crate::record::{Kind, Record};
+use crate::Level;
+
+/// Records an event under the innermost open record of this thread's workflow, or under the
+/// workflow itself when nothing is open. Outside any workflow it does nothing.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+///
+/// let ((), log) = workflow_log::capture(|| {
+///     workflow_log::event("interaction", json!({"agent": "my_agent", "input": "Test Input"}));
+/// });
+/// assert_eq!(log["events"][0]["event_type"], "interaction");
+/// assert_eq!(log["events"][0]["data"]["agent"], "my_agent");
+/// ```
+pub fn event(event_type: &str, data: impl Serialize) {
+    if !crate::workflow::any_enabled(Level::Info) {
+        return;
+    }
+    let mut rec = Record::new(Kind::Event, Cow::Owned(event_type.to_owned()));
+    rec.input = Some(payload::json(&data));
+    local::emit(rec, Some(Level::Info));
+}
+
+/// Design D: records `message` with `metadata` as a `simple_log` action.
+///
+/// When nothing is open on this thread it opens an iteration and an interaction for
+/// `agent_name` and leaves them open, so that the calls that follow land in them (a call for
+/// another agent replaces the interaction). They close when the workflow finishes, when an
+/// explicit iteration (or interaction) opens, or when the thread exits. When a record is open,
+/// the action attaches to it.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+///
+/// let ((), log) = workflow_log::capture(|| {
+///     workflow_log::log_simple("executor_agent", "Hello world", json!({"some_key": "value"}));
+///     workflow_log::log_simple("executor_agent", "Done", json!({}));
+/// });
+/// let interaction = &log["iterations"][0]["interactions"][0];
+/// assert_eq!(interaction["agent_name"], "executor_agent");
+/// assert_eq!(interaction["actions"][0]["input_data"]["message"], "Hello world");
+/// assert_eq!(interaction["actions"][0]["metadata"]["some_key"], "value");
+/// assert_eq!(interaction["actions"][1]["input_data"]["message"], "Done");
+/// ```
+pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
+    if !crate::workflow::any_enabled(Level::Info) {
+        return;
+    }
+    let mut rec = Record::new(Kind::Action, Cow::Borrowed("simple_log"));
+    #[derive(Serialize)]
+    struct Input<'a> {
+        message: &'a str,
+    }
+    rec.input = Some(payload::json(&Input { message }));
+    match serde_json::to_value(&metadata) {
+        Ok(serde_json::Value::Object(map)) => {
+            for (key, value) in map {
+                rec.set_metadata(Cow::Owned(key), payload::json(&value));
+            }
+        }
+        Ok(serde_json::Value::Null) => {}
+        Ok(other) => rec.set_metadata(Cow::Borrowed("value"), payload::json(&other)),
+        Err(_) => rec.set_metadata(Cow::Borrowed("value"), payload::json(&metadata)),
+    }
+    local::log_simple(agent_name, rec);
+}

@@ -1,0 +1,412 @@
+//! Design C in manual scopes: builders that open iterations, interactions and actions, and the
+//! RAII guards that close them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::local;
+use crate::payload;
+use crate::record::{Kind, Record, Status};
+use crate::Level;
+
+/// An open record, owned by its guard; `None` when nothing keeps it.
+struct Open {
+    rec: Record,
+    serial: u64,
+}
+
+fn close(open: Option<Open>) {
+    if let Some(Open { mut rec, serial }) = open {
+        rec.end = clock::now();
+        rec.status = local::drop_status(rec.status);
+        local::close(rec, serial);
+    }
+}
+
+fn start(mut rec: Record, level: Level) -> Option<Open> {
+    let serial = local::open(&mut rec, level)?;
+    Some(Open { rec, serial })
+}
+
+fn set_output<T: Serialize + ?Sized>(open: &mut Option<Open>, value: &T) {
+    if let Some(open) = open {
+        open.rec.output = Some(payload::json(value));
+    }
+}
+
+fn set_error(open: &mut Option<Open>, message: &dyn fmt::Display) {
+    if let Some(open) = open {
+        open.rec.set_error(message);
+    }
+}
+
+macro_rules! guard_common {
+    ($guard:ident) => {
+        impl $guard {
+            /// Whether a workflow keeps this record (false outside any workflow or below its
+            /// level: then every method is a no-op).
+            pub fn is_enabled(&self) -> bool {
+                self.open.is_some()
+            }
+
+            /// The record's id in the JSON (`None` when disabled).
+            pub fn id(&self) -> Option<String> {
+                self.open.as_ref().map(|o| o.rec.id.to_string())
+            }
+
+            /// Marks the record `status: "error"` with `message` in `error`.
+            pub fn error(&mut self, message: impl fmt::Display) -> &mut Self {
+                set_error(&mut self.open, &message);
+                self
+            }
+
+            /// Closes the record now (the same as dropping the guard).
+            pub fn end(self) {}
+        }
+
+        impl Drop for $guard {
+            fn drop(&mut self) {
+                close(self.open.take());
+            }
+        }
+
+        impl fmt::Debug for $guard {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match &self.open {
+                    Some(o) => f
+                        .debug_struct(stringify!($guard))
+                        .field("id", &o.rec.id)
+                        .field("name", &o.rec.name)
+                        .finish(),
+                    None => f.write_str(concat!(stringify!($guard), "(disabled)")),
+                }
+            }
+        }
+    };
+}
+
+/// Starts building an iteration: one turn of the workflow's loop.
+///
+/// Iterations are numbered 1, 2, 3 ... among their siblings unless given a
+/// [`number`](IterationBuilder::number).
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     for _ in 0..2 {
+///         let _it = workflow_log::iteration().start();
+///     }
+///     let _fifth = workflow_log::iteration().number(5).start();
+/// });
+/// let numbers: Vec<_> = log["iterations"].as_array().unwrap().iter()
+///     .map(|it| it["iteration_number"].as_u64().unwrap()).collect();
+/// assert_eq!(numbers, [1, 2, 5]);
+/// ```
+pub fn iteration() -> IterationBuilder {
+    IterationBuilder {
+        number: 0,
+        level: Level::Info,
+    }
+}
+
+/// Configures an iteration before it starts; see [`iteration`].
+#[derive(Debug)]
+#[must_use = "an iteration is only recorded once `.start()` is called"]
+pub struct IterationBuilder {
+    number: u64,
+    level: Level,
+}
+
+impl IterationBuilder {
+    /// An explicit number instead of the next among its siblings.
+    pub fn number(mut self, number: u64) -> Self {
+        self.number = number;
+        self
+    }
+
+    /// The record's level (default `Info`): below the workflow's level it is not recorded.
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Opens the iteration; it closes when the guard drops.
+    pub fn start(self) -> IterationGuard {
+        let mut rec = Record::new(Kind::Iteration, Cow::Borrowed(""));
+        rec.number = self.number;
+        IterationGuard {
+            open: start(rec, self.level),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// An open iteration; it closes when dropped.
+///
+/// Guards belong to the thread that opened them:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: T) {}
+/// assert_send(workflow_log::iteration().start());
+/// ```
+#[must_use = "the record closes when this guard drops"]
+pub struct IterationGuard {
+    open: Option<Open>,
+    _not_send: PhantomData<*const ()>,
+}
+
+guard_common!(IterationGuard);
+
+impl IterationGuard {
+    /// The iteration's number (`None` when disabled).
+    pub fn number(&self) -> Option<u64> {
+        self.open.as_ref().map(|o| o.rec.number)
+    }
+}
+
+/// Starts building an interaction: an agent takes an input and gives a response.
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     let _it = workflow_log::iteration().start();
+///     let mut planner = workflow_log::interaction("planner")
+///         .input(&serde_json::json!({"task": "plan a trip"}))
+///         .start();
+///     planner.output(&"1. book flights");
+/// });
+/// let planner = &log["iterations"][0]["interactions"][0];
+/// assert_eq!(planner["agent_name"], "planner");
+/// assert_eq!(planner["input"]["task"], "plan a trip");
+/// assert_eq!(planner["output"], "1. book flights");
+/// ```
+pub fn interaction(agent: impl Into<Cow<'static, str>>) -> InteractionBuilder {
+    InteractionBuilder::new(agent.into(), Level::Info)
+}
+
+/// Configures an interaction before it starts; see [`interaction`].
+#[must_use = "an interaction is only recorded once `.start()` is called"]
+pub struct InteractionBuilder {
+    rec: Option<Record>,
+    level: Level,
+}
+
+impl fmt::Debug for InteractionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InteractionBuilder")
+            .field("agent", &self.rec.as_ref().map(|r| &r.name))
+            .finish_non_exhaustive()
+    }
+}
+
+impl InteractionBuilder {
+    fn new(agent: Cow<'static, str>, level: Level) -> Self {
+        let rec =
+            crate::workflow::any_enabled(level).then(|| Record::new(Kind::Interaction, agent));
+        InteractionBuilder { rec, level }
+    }
+
+    /// The agent's input, serialised now.
+    pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
+        if let Some(rec) = &mut self.rec {
+            rec.input = Some(payload::json(input));
+        }
+        self
+    }
+
+    /// The record's level (default `Info`).
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        if !crate::workflow::any_enabled(level) {
+            self.rec = None;
+        }
+        self
+    }
+
+    /// Opens the interaction; it closes when the guard drops.
+    pub fn start(self) -> InteractionGuard {
+        InteractionGuard {
+            open: self.rec.and_then(|rec| start(rec, self.level)),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// An open interaction; it closes when dropped. Set its output before that.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: T) {}
+/// assert_send(workflow_log::interaction("planner").start());
+/// ```
+#[must_use = "the record closes when this guard drops"]
+pub struct InteractionGuard {
+    open: Option<Open>,
+    _not_send: PhantomData<*const ()>,
+}
+
+guard_common!(InteractionGuard);
+
+impl InteractionGuard {
+    /// The agent's response, serialised now; a second call replaces the first.
+    pub fn output<T: Serialize + ?Sized>(&mut self, output: &T) -> &mut Self {
+        set_output(&mut self.open, output);
+        self
+    }
+}
+
+/// Starts building an action: an LLM call, a tool call, a retrieval.
+///
+/// `.log()` records an instant action; `.start()` opens a timed one.
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     workflow_log::action("cache_hit").input(&"q").output(&42).log();
+///     let mut search = workflow_log::action("web_search")
+///         .input(&serde_json::json!({"query": "rust"}))
+///         .metadata("engine", &"ddg")
+///         .start();
+///     search.output(&["result 1", "result 2"]);
+/// });
+/// assert_eq!(log["actions"][0]["action_name"], "cache_hit");
+/// assert_eq!(log["actions"][1]["output_data"][1], "result 2");
+/// assert_eq!(log["actions"][1]["metadata"]["engine"], "ddg");
+/// ```
+pub fn action(name: impl Into<Cow<'static, str>>) -> ActionBuilder {
+    ActionBuilder::new(name.into(), Level::Info)
+}
+
+/// Configures an action before it is logged or started; see [`action`].
+#[must_use = "an action is only recorded by `.log()` or `.start()`"]
+pub struct ActionBuilder {
+    rec: Option<Record>,
+    level: Level,
+}
+
+impl fmt::Debug for ActionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActionBuilder")
+            .field("name", &self.rec.as_ref().map(|r| &r.name))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ActionBuilder {
+    fn new(name: Cow<'static, str>, level: Level) -> Self {
+        let rec = crate::workflow::any_enabled(level).then(|| Record::new(Kind::Action, name));
+        ActionBuilder { rec, level }
+    }
+
+    /// The action's input, serialised now.
+    pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
+        if let Some(rec) = &mut self.rec {
+            rec.input = Some(payload::json(input));
+        }
+        self
+    }
+
+    /// The action's output (for `.log()`; a started action sets it on its guard).
+    pub fn output<T: Serialize + ?Sized>(mut self, output: &T) -> Self {
+        if let Some(rec) = &mut self.rec {
+            rec.output = Some(payload::json(output));
+        }
+        self
+    }
+
+    /// One entry of the action's `metadata` object; the same key twice keeps the last value.
+    pub fn metadata<T: Serialize + ?Sized>(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: &T,
+    ) -> Self {
+        if let Some(rec) = &mut self.rec {
+            rec.set_metadata(key.into(), payload::json(value));
+        }
+        self
+    }
+
+    /// Marks the action failed (for `.log()`).
+    pub fn error(mut self, message: impl fmt::Display) -> Self {
+        if let Some(rec) = &mut self.rec {
+            rec.set_error(message);
+        }
+        self
+    }
+
+    /// The record's level (default `Info`).
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        if !crate::workflow::any_enabled(level) {
+            self.rec = None;
+        }
+        self
+    }
+
+    /// Records an instant action (start and end at the same time) under the innermost open
+    /// record.
+    pub fn log(self) {
+        if let Some(rec) = self.rec {
+            local::emit(rec, Some(self.level));
+        }
+    }
+
+    /// Opens a timed action; it closes when the guard drops.
+    pub fn start(self) -> ActionGuard {
+        ActionGuard {
+            open: self.rec.and_then(|rec| start(rec, self.level)),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// An open action; it closes when dropped. Set its output before that.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: T) {}
+/// assert_send(workflow_log::action("web_search").start());
+/// ```
+#[must_use = "the record closes when this guard drops"]
+pub struct ActionGuard {
+    open: Option<Open>,
+    _not_send: PhantomData<*const ()>,
+}
+
+guard_common!(ActionGuard);
+
+impl ActionGuard {
+    /// The action's output, serialised now; a second call replaces the first.
+    pub fn output<T: Serialize + ?Sized>(&mut self, output: &T) -> &mut Self {
+        set_output(&mut self.open, output);
+        self
+    }
+
+    /// One entry of the action's `metadata` object.
+    pub fn metadata<T: Serialize + ?Sized>(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: &T,
+    ) -> &mut Self {
+        if let Some(open) = &mut self.open {
+            open.rec.set_metadata(key.into(), payload::json(value));
+        }
+        self
+    }
+}
+
+/// Sets status `cancelled` unless the record already has another end (used by futures dropped
+/// before completion).
+#[allow(dead_code)]
+pub(crate) fn cancelled(status: Status) -> Status {
+    if status == Status::Ok {
+        Status::Cancelled
+    } else {
+        status
+    }
+}

@@ -1,0 +1,65 @@
+//! Structured, nested logs of what agentic (LLM agent) programs do.
+//!
+//! A workflow runs **iterations**; in each, agents have **interactions** (an input, a response);
+//! inside them they take **actions** (LLM calls, tool calls) and emit **events**. Open records
+//! with guards (or, soon, attributes on your functions); the run comes out as one nested JSON
+//! file.
+//!
+//! ```
+//! use serde_json::json;
+//!
+//! # let dir = tempfile::tempdir()?;
+//! # std::env::set_var("WORKFLOW_LOG_DIR", dir.path());
+//! let log = workflow_log::init("trip_planner")?;          // Design A: one line of set-up
+//!
+//! for _ in 0..2 {
+//!     let _it = workflow_log::iteration().start();         // Design C: guards in scopes
+//!     let mut planner = workflow_log::interaction("planner").input(&"plan a trip").start();
+//!     workflow_log::action("web_search").input(&json!({"query": "flights"})).log();
+//!     workflow_log::logger("planner").info("found flights", json!({"count": 3})); // Design B
+//!     planner.output(&"book the 9:40");
+//! }
+//! workflow_log::log_simple("critic", "looks good", json!({"score": 0.9})); // Design D
+//!
+//! let path = log.finish()?;
+//! let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+//! assert_eq!(json["iterations"][1]["interactions"][0]["agent_name"], "planner");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Logging never panics: outside a workflow every call is a no-op, a payload whose `Serialize`
+//! fails is recorded as a readable string, and guards dropped out of order or during thread
+//! teardown still leave a well-formed log. Set-up errors are [`Error`]s that name the path or
+//! value at fault.
+
+#![warn(missing_docs)]
+
+mod clock;
+mod context;
+mod error;
+mod event;
+mod guard;
+mod level;
+mod local;
+mod logger;
+mod payload;
+mod record;
+mod tree;
+mod workflow;
+
+pub use context::{flush, spawn, Context, ContextGuard, FutureExt, WithContext};
+pub use error::Error;
+pub use event::{event, log_simple};
+pub use guard::{
+    action, interaction, iteration, ActionBuilder, ActionGuard, InteractionBuilder,
+    InteractionGuard, IterationBuilder, IterationGuard,
+};
+pub use level::Level;
+pub use logger::{logger, Logger};
+pub use workflow::{
+    capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
+    FILTER_ENV, LOGS_DIR_ENV,
+};
+
+/// The version of the nested JSON format, written in every document's `schema` field.
+pub const SCHEMA_VERSION: &str = tree::SCHEMA;

@@ -1,0 +1,531 @@
+//! The per-thread state: which workflow this thread logs into, the stack of open records, and the
+//! buffer of finished records that goes to the workflow's collector in batches.
+//!
+//! Nothing here takes a lock on the open/close path. Every entry point goes through
+//! `try_with` + `try_borrow_mut`: during thread teardown, or if a `Serialize` impl logs while a
+//! record is being written, the call degrades instead of panicking.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::clock;
+use crate::record::{Kind, Record, Status};
+use crate::workflow::{self, lock, Shared, GLOBAL, GLOBAL_GEN};
+use crate::Level;
+
+/// Records a thread keeps before handing them to the collector.
+const BATCH: usize = 1024;
+/// Ids are handed to threads in blocks, so that opening a record touches no shared counter.
+const ID_BLOCK: u64 = 4096;
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// An open record, as the stack knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) id: u64,
+    pub(crate) kind: Kind,
+}
+
+/// A workflow entered on this thread (`capture`, `Workflow::enter`, `Context::attach`, a poll
+/// of an instrumented future).
+struct Scope {
+    shared: Arc<Shared>,
+    /// Frames at this index and above belong to this scope.
+    base: usize,
+    /// When a close leaves the stack this shallow, the buffer goes to the collector.
+    flush_depth: usize,
+    token: u64,
+}
+
+struct Local {
+    scopes: Vec<Scope>,
+    global: Option<Arc<Shared>>,
+    global_gen: u64,
+    stack: Vec<Frame>,
+    buffer: Vec<Record>,
+    buffer_owner: Option<Arc<Shared>>,
+    seen_epoch: u64,
+    next_id: u64,
+    end_id: u64,
+    thread: u32,
+    /// Iteration and interaction opened by `log_simple`, with their workflow's serial.
+    implicit: Vec<(u64, Record)>,
+    next_token: u64,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const {
+        RefCell::new(Local {
+            scopes: Vec::new(),
+            global: None,
+            global_gen: u64::MAX,
+            stack: Vec::new(),
+            buffer: Vec::new(),
+            buffer_owner: None,
+            seen_epoch: 0,
+            next_id: 0,
+            end_id: 0,
+            thread: u32::MAX,
+            implicit: Vec::new(),
+            next_token: 0,
+        })
+    };
+}
+
+/// Runs `f` on this thread's state, or returns `None` if it is unavailable (thread teardown,
+/// re-entrant call).
+#[inline]
+fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut l| f(&mut l)))
+        .ok()
+        .flatten()
+}
+
+impl Local {
+    /// The workflow this thread logs into: the innermost entered one, else the global one.
+    #[inline]
+    fn current(&mut self) -> Option<&Arc<Shared>> {
+        if let Some(scope) = self.scopes.last() {
+            return Some(&scope.shared);
+        }
+        let gen = GLOBAL_GEN.load(Ordering::Acquire);
+        if gen != self.global_gen {
+            self.global = lock(&GLOBAL).clone();
+            self.global_gen = gen;
+        }
+        self.global.as_ref()
+    }
+
+    #[inline]
+    fn base(&self) -> usize {
+        self.scopes.last().map_or(0, |s| s.base)
+    }
+
+    #[inline]
+    fn flush_depth(&self) -> usize {
+        self.scopes.last().map_or(0, |s| s.flush_depth)
+    }
+
+    /// The innermost open record this thread can see in its current workflow.
+    #[inline]
+    fn top(&self) -> Option<Frame> {
+        let base = self.base();
+        if self.stack.len() > base {
+            self.stack.last().copied()
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn next_id(&mut self) -> u64 {
+        if self.next_id == self.end_id {
+            self.next_id = NEXT_ID.fetch_add(ID_BLOCK, Ordering::Relaxed);
+            self.end_id = self.next_id + ID_BLOCK;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    #[inline]
+    fn thread(&mut self) -> u32 {
+        if self.thread == u32::MAX {
+            self.thread = register_thread();
+        }
+        self.thread
+    }
+
+    /// Fills in the place of `rec` (id, parent, thread, start, auto-number) and pushes its frame.
+    /// Returns the workflow's serial, or `None` if no workflow keeps it.
+    fn open(&mut self, rec: &mut Record, level: Level) -> Option<u64> {
+        let shared = self.current()?;
+        if !shared.records_enabled(level) {
+            return None;
+        }
+        let serial = shared.serial;
+        if !self.implicit.is_empty() && matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            self.close_implicit_before(rec.kind);
+        }
+        rec.id = self.next_id();
+        rec.parent = self.top().map_or(0, |f| f.id);
+        rec.thread = self.thread();
+        rec.start = clock::now();
+        if rec.kind == Kind::Iteration && rec.number == 0 {
+            rec.number = self.current()?.next_iteration_number(rec.parent);
+        }
+        self.stack.push(Frame {
+            id: rec.id,
+            kind: rec.kind,
+        });
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            // A crash keeps at least the names and places of the big records.
+            self.push(rec.open_notice(), serial);
+        }
+        Some(serial)
+    }
+
+    /// Removes `id`'s frame, wherever it is (guards may drop out of order).
+    fn remove_frame(&mut self, id: u64) {
+        if self.stack.last().is_some_and(|f| f.id == id) {
+            self.stack.pop();
+            return;
+        }
+        if let Some(i) = self.stack.iter().rposition(|f| f.id == id) {
+            self.stack.remove(i);
+            for scope in &mut self.scopes {
+                if scope.base > i {
+                    scope.base -= 1;
+                    scope.flush_depth = scope.flush_depth.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, rec: Record, serial: u64) {
+        self.remove_frame(rec.id);
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            if let Some(owner) = self.owner(serial) {
+                owner.forget_counter(rec.id);
+            }
+        }
+        self.push(rec, serial);
+    }
+
+    /// The workflow with this serial, as cheaply as it can be found.
+    fn owner(&mut self, serial: u64) -> Option<Arc<Shared>> {
+        if let Some(owner) = &self.buffer_owner {
+            if owner.serial == serial {
+                return Some(owner.clone());
+            }
+        }
+        if let Some(s) = self.scopes.iter().rev().find(|s| s.shared.serial == serial) {
+            return Some(s.shared.clone());
+        }
+        if let Some(g) = self.current() {
+            if g.serial == serial {
+                return Some(g.clone());
+            }
+        }
+        workflow::find(serial)
+    }
+
+    /// Puts a finished record in the buffer, and hands the buffer over when it is full, when the
+    /// thread's outermost record closed, or when a flush was asked for.
+    fn push(&mut self, rec: Record, serial: u64) {
+        let same = self
+            .buffer_owner
+            .as_ref()
+            .is_some_and(|o| o.serial == serial);
+        if !same {
+            self.flush();
+            match self.owner(serial) {
+                Some(owner) => self.buffer_owner = Some(owner),
+                None => {
+                    report_orphan();
+                    return;
+                }
+            }
+        }
+        self.buffer.push(rec);
+        let owner = self.buffer_owner.as_ref().expect("set above");
+        let epoch = owner.flush_epoch.load(Ordering::Relaxed);
+        if self.buffer.len() >= BATCH
+            || self.stack.len() <= self.flush_depth()
+            || epoch != self.seen_epoch
+        {
+            self.seen_epoch = epoch;
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        if let Some(owner) = &self.buffer_owner {
+            owner.submit(&mut self.buffer);
+        }
+        self.buffer.clear();
+    }
+
+    /// Closes the `log_simple` records that an explicit iteration (both) or interaction (the
+    /// interaction) would otherwise open inside.
+    fn close_implicit_before(&mut self, kind: Kind) {
+        while let Some((_, rec)) = self.implicit.last() {
+            let on_top = self.top().is_some_and(|f| f.id == rec.id);
+            if !on_top || (kind == Kind::Interaction && rec.kind == Kind::Iteration) {
+                break;
+            }
+            self.close_last_implicit();
+        }
+    }
+
+    fn close_last_implicit(&mut self) {
+        if let Some((serial, mut rec)) = self.implicit.pop() {
+            rec.end = clock::now();
+            self.close(rec, serial);
+        }
+    }
+
+    /// Closes this thread's `log_simple` records of workflow `serial`.
+    fn close_implicit_of(&mut self, serial: u64) {
+        while let Some(i) = self.implicit.iter().rposition(|(s, _)| *s == serial) {
+            let (serial, mut rec) = self.implicit.remove(i);
+            rec.end = clock::now();
+            self.close(rec, serial);
+        }
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        // The thread is exiting: what it logged must still reach its workflow.
+        while !self.implicit.is_empty() {
+            self.close_last_implicit();
+        }
+        self.flush();
+    }
+}
+
+fn report_orphan() {
+    use std::sync::atomic::AtomicBool;
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    if !REPORTED.swap(true, Ordering::Relaxed) {
+        eprintln!("workflow-log: a record closed after its workflow was written was dropped");
+    }
+}
+
+/// Opens `rec`: returns its workflow's serial, or `None` if nothing keeps it.
+#[inline]
+pub(crate) fn open(rec: &mut Record, level: Level) -> Option<u64> {
+    with(|l| l.open(rec, level)).flatten()
+}
+
+/// Closes an open record (its `end` must be set).
+#[inline]
+pub(crate) fn close(rec: Record, serial: u64) {
+    let mut slot = Some(rec);
+    with(|l| {
+        if let Some(rec) = slot.take() {
+            l.close(rec, serial);
+        }
+    });
+    if let Some(rec) = slot {
+        // This thread's state is gone (teardown) or busy: hand the record over directly.
+        match workflow::find(serial) {
+            Some(shared) => shared.submit(&mut vec![rec]),
+            None => report_orphan(),
+        }
+    }
+}
+
+/// Records an instant record (an event or a `.log()`ged action) under the innermost open record.
+/// `level: None` skips the workflow's record level (log events were filtered by their logger).
+pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
+    with(|l| {
+        let Some(shared) = l.current() else { return };
+        if level.is_some_and(|level| !shared.records_enabled(level)) {
+            return;
+        }
+        let serial = shared.serial;
+        rec.id = l.next_id();
+        rec.parent = l.top().map_or(0, |f| f.id);
+        rec.thread = l.thread();
+        if rec.start == 0 {
+            rec.start = clock::now();
+        }
+        rec.end = rec.start;
+        l.push(rec, serial);
+    });
+}
+
+/// Whether this thread's current workflow keeps records at `level`.
+#[inline]
+pub(crate) fn enabled(level: Level) -> bool {
+    workflow::any_enabled(level)
+        && with(|l| l.current().is_some_and(|s| s.records_enabled(level))).unwrap_or(false)
+}
+
+/// Runs `f` with this thread's current workflow, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Option<R> {
+    let shared = with(|l| l.current().cloned()).flatten()?;
+    Some(f(&shared))
+}
+
+/// This thread's current workflow and innermost open record.
+pub(crate) fn place() -> Option<(Arc<Shared>, Option<Frame>)> {
+    with(|l| {
+        let top = l.top();
+        l.current().map(|s| (s.clone(), top))
+    })
+    .flatten()
+}
+
+/// Design D: opens an iteration and an interaction for `agent` when nothing is open, then records
+/// `rec` (an instant action) where it belongs.
+pub(crate) fn log_simple(agent: &str, rec: Record) {
+    with(|l| {
+        let Some(shared) = l.current() else { return };
+        if !shared.records_enabled(Level::Info) {
+            return;
+        }
+        let serial = shared.serial;
+        // Our own interaction for another agent on top: replace it.
+        if let Some((s, last)) = l.implicit.last() {
+            let on_top = l.top().is_some_and(|f| f.id == last.id);
+            if *s == serial && on_top && last.kind == Kind::Interaction && last.name != agent {
+                l.close_last_implicit();
+            }
+        }
+        if l.top().is_none() {
+            let mut it = Record::new(Kind::Iteration, "".into());
+            if l.open(&mut it, Level::Info).is_some() {
+                l.implicit.push((serial, it));
+            }
+        }
+        let implicit_iteration_on_top = match (l.implicit.last(), l.top()) {
+            (Some((s, r)), Some(top)) => {
+                *s == serial && r.id == top.id && r.kind == Kind::Iteration
+            }
+            _ => false,
+        };
+        if implicit_iteration_on_top {
+            let mut inter = Record::new(Kind::Interaction, agent.to_owned().into());
+            if l.open(&mut inter, Level::Info).is_some() {
+                l.implicit.push((serial, inter));
+            }
+        }
+        let mut rec = rec;
+        rec.id = l.next_id();
+        rec.parent = l.top().map_or(0, |f| f.id);
+        rec.thread = l.thread();
+        rec.start = clock::now();
+        rec.end = rec.start;
+        l.push(rec, serial);
+    });
+}
+
+/// Hands over what this thread holds for `shared`: its `log_simple` records are closed and its
+/// buffer is flushed. Used by `flush` and `finish`.
+pub(crate) fn flush_for(shared: &Shared) {
+    with(|l| {
+        l.close_implicit_of(shared.serial);
+        if l.buffer_owner
+            .as_ref()
+            .is_some_and(|o| o.serial == shared.serial)
+        {
+            l.flush();
+        }
+    });
+}
+
+/// Flushes this thread's buffer to whatever workflow it belongs to.
+pub(crate) fn flush_buffer() {
+    with(|l| l.flush());
+}
+
+/// Keeps a workflow entered on this thread; leaving it restores the thread's previous place.
+#[derive(Debug)]
+pub(crate) struct Entered {
+    token: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Enters `shared` on this thread, optionally under an open record of it (`Context::attach`).
+pub(crate) fn enter(shared: &Arc<Shared>, parent: Option<Frame>) -> Entered {
+    let token = with(|l| {
+        l.next_token += 1;
+        let token = l.next_token;
+        let base = l.stack.len();
+        if let Some(frame) = parent {
+            l.stack.push(frame);
+        }
+        l.scopes.push(Scope {
+            shared: shared.clone(),
+            base,
+            flush_depth: l.stack.len(),
+            token,
+        });
+        token
+    })
+    .unwrap_or(0);
+    Entered {
+        token,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        if self.token == 0 {
+            return;
+        }
+        let token = self.token;
+        with(|l| {
+            let Some(i) = l.scopes.iter().rposition(|s| s.token == token) else {
+                return;
+            };
+            let serial = l.scopes[i].shared.serial;
+            if i == l.scopes.len() - 1 {
+                // Only the scope's own `log_simple` records: an outer scope of the same
+                // workflow keeps its own.
+                let base = l.scopes[i].base;
+                while let Some((s, rec)) = l.implicit.last() {
+                    let mine = *s == serial && l.stack[base..].iter().any(|f| f.id == rec.id);
+                    if !mine {
+                        break;
+                    }
+                    l.close_last_implicit();
+                }
+            }
+            if l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) {
+                l.flush();
+            }
+            let scope = l.scopes.remove(i);
+            // Frames a leaked guard left open in this scope are forgotten here; the guard still
+            // closes its record when it drops.
+            l.stack.truncate(scope.base);
+            if i < l.scopes.len() {
+                for s in &mut l.scopes[i..] {
+                    s.base = s.base.min(scope.base);
+                    s.flush_depth = s.flush_depth.min(scope.base);
+                }
+            }
+        });
+    }
+}
+
+static THREAD_NAMES: Mutex<Vec<Arc<str>>> = Mutex::new(Vec::new());
+
+fn register_thread() -> u32 {
+    let current = std::thread::current();
+    let name: Arc<str> = match current.name() {
+        Some(name) => name.into(),
+        None => format!("{:?}", current.id()).into(),
+    };
+    let mut names = lock(&THREAD_NAMES);
+    if let Some(i) = names.iter().position(|n| *n == name) {
+        return i as u32;
+    }
+    names.push(name);
+    (names.len() - 1) as u32
+}
+
+/// Thread names by index, for writing records out.
+pub(crate) fn thread_names() -> Vec<Arc<str>> {
+    lock(&THREAD_NAMES).clone()
+}
+
+/// The status a guard dropped now should get: `panicked` while unwinding.
+#[inline]
+pub(crate) fn drop_status(current: Status) -> Status {
+    if std::thread::panicking() {
+        Status::Panicked
+    } else {
+        current
+    }
+}

@@ -1,0 +1,683 @@
+//! Workflows: their configuration, their collector of records, the global one, and finishing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use crate::clock::{self, Anchor};
+use crate::level::{Filter, OFF};
+use crate::local;
+use crate::record::{Record, Status};
+use crate::tree::{self, RunInfo};
+use crate::{Error, Level};
+
+/// The logs directory when neither the builder nor `WORKFLOW_LOG_DIR` names one.
+pub const DEFAULT_LOGS_DIR: &str = "logs";
+/// The environment variable that overrides the default logs directory.
+pub const LOGS_DIR_ENV: &str = "WORKFLOW_LOG_DIR";
+/// The environment variable that holds filter directives (`info,planner=debug`).
+pub const FILTER_ENV: &str = "WORKFLOW_LOG";
+
+/// Locks a mutex even if a thread panicked while holding it: the data is a log, and a
+/// partially updated log is better than none.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where a workflow's nested JSON goes.
+#[derive(Debug)]
+pub(crate) enum Output {
+    /// `capture`: kept in memory, returned as a `serde_json::Value`.
+    Memory,
+    /// A file in the logs directory, written through a temp file and a rename.
+    File { dir: PathBuf, stem: String },
+}
+
+/// What the collector holds: batches of finished records, as the threads handed them over.
+#[derive(Debug, Default)]
+struct Store {
+    batches: Vec<Vec<Record>>,
+    finished: bool,
+    /// Records that arrived after the workflow was written.
+    late: u64,
+}
+
+/// The state of one workflow that every thread logging into it shares.
+pub(crate) struct Shared {
+    pub(crate) serial: u64,
+    pub(crate) name: String,
+    pub(crate) run_id: String,
+    pub(crate) anchor: Anchor,
+    pub(crate) filter: Filter,
+    pub(crate) pretty: bool,
+    pub(crate) output: Output,
+    store: Mutex<Store>,
+    /// Bumped by `flush` and `finish`: each thread hands its buffer over at its next close.
+    pub(crate) flush_epoch: AtomicU64,
+    /// Auto-numbers of iterations directly under the workflow.
+    root_iterations: AtomicU64,
+    /// Auto-numbers of iterations under other records, by parent id.
+    nested_iterations: Mutex<HashMap<u64, u64>>,
+    late_reported: AtomicBool,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Workflow")
+            .field("name", &self.name)
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Records per chunk of the collector: big enough that chunks are few, small enough that growing
+/// never copies much.
+const CHUNK: usize = 4096;
+
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// Every live workflow, so that a record can find its workflow by serial on the slow path, and
+/// the lowest threshold among them, so that a disabled record costs one load and a branch.
+static LIVE: Mutex<Vec<(u64, Weak<Shared>, u8)>> = Mutex::new(Vec::new());
+static MIN_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
+
+/// Whether any live workflow keeps records at `level`: one relaxed load.
+#[inline]
+pub(crate) fn any_enabled(level: Level) -> bool {
+    level as u8 >= MIN_THRESHOLD.load(Ordering::Relaxed)
+}
+
+fn register(shared: &Arc<Shared>) {
+    let mut live = lock(&LIVE);
+    live.retain(|(_, w, _)| w.strong_count() > 0);
+    live.push((
+        shared.serial,
+        Arc::downgrade(shared),
+        shared.filter.min_threshold(),
+    ));
+    update_min(&live);
+}
+
+fn unregister(serial: u64) {
+    let mut live = lock(&LIVE);
+    live.retain(|(s, w, _)| *s != serial && w.strong_count() > 0);
+    update_min(&live);
+}
+
+fn update_min(live: &[(u64, Weak<Shared>, u8)]) {
+    let min = live.iter().map(|(_, _, t)| *t).min().unwrap_or(OFF);
+    MIN_THRESHOLD.store(min, Ordering::Relaxed);
+}
+
+/// The live workflow with this serial, if it is still live.
+pub(crate) fn find(serial: u64) -> Option<Arc<Shared>> {
+    lock(&LIVE)
+        .iter()
+        .find(|(s, _, _)| *s == serial)
+        .and_then(|(_, w, _)| w.upgrade())
+}
+
+impl Filter {
+    /// The lowest threshold anything in this filter lets through.
+    fn min_threshold(&self) -> u8 {
+        self.names
+            .values()
+            .copied()
+            .chain(std::iter::once(self.default))
+            .min()
+            .unwrap_or(OFF)
+    }
+}
+
+impl Shared {
+    /// Whether records (iterations, interactions, actions, events) at `level` are kept.
+    #[inline]
+    pub(crate) fn records_enabled(&self, level: Level) -> bool {
+        level as u8 >= self.filter.default
+    }
+
+    /// Hands a batch of finished records to the collector. Records that arrive after the
+    /// workflow was written are counted and reported, never silently dropped.
+    pub(crate) fn submit(&self, buffer: &mut Vec<Record>) {
+        if buffer.is_empty() {
+            return;
+        }
+        let mut store = lock(&self.store);
+        if store.finished {
+            store.late += buffer.len() as u64;
+            buffer.clear();
+            drop(store);
+            if !self.late_reported.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "workflow-log: records closed after workflow `{}` was written are not in its file",
+                    self.name
+                );
+            }
+            return;
+        }
+        match store.batches.last_mut() {
+            Some(last) if last.capacity() - last.len() >= buffer.len() => last.append(buffer),
+            _ => {
+                let mut chunk = Vec::with_capacity(buffer.len().max(CHUNK));
+                chunk.append(buffer);
+                store.batches.push(chunk);
+            }
+        }
+    }
+
+    /// The number of the next auto-numbered iteration under `parent`.
+    pub(crate) fn next_iteration_number(&self, parent: u64) -> u64 {
+        if parent == 0 {
+            return self.root_iterations.fetch_add(1, Ordering::Relaxed) + 1;
+        }
+        let mut map = lock(&self.nested_iterations);
+        let n = map.entry(parent).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// Forgets the iteration counter of a record that closed.
+    pub(crate) fn forget_counter(&self, id: u64) {
+        let mut map = lock(&self.nested_iterations);
+        if !map.is_empty() {
+            map.remove(&id);
+        }
+    }
+
+    /// Every record submitted so far; marks the workflow finished.
+    fn take_records(&self) -> Vec<Record> {
+        let mut store = lock(&self.store);
+        store.finished = true;
+        let batches = std::mem::take(&mut store.batches);
+        drop(store);
+        let mut all = Vec::with_capacity(batches.iter().map(Vec::len).sum());
+        for batch in batches {
+            all.extend(batch);
+        }
+        all
+    }
+
+    fn run_info(&self, status: Status) -> RunInfo<'_> {
+        RunInfo {
+            workflow: &self.name,
+            run_id: &self.run_id,
+            anchor: self.anchor,
+            end: clock::now(),
+            status,
+        }
+    }
+
+    /// Closes what this thread still holds for the workflow, and collects every record.
+    fn collect(&self) -> Vec<Record> {
+        self.flush_epoch.fetch_add(1, Ordering::Relaxed);
+        local::flush_for(self);
+        self.take_records()
+    }
+}
+
+/// Configures a workflow before it starts.
+///
+/// The builder's settings win over the environment (`WORKFLOW_LOG_DIR`, `WORKFLOW_LOG`), which
+/// wins over the defaults (`logs/`, level `info`).
+///
+/// # Examples
+///
+/// ```
+/// use workflow_log::{Level, Workflow};
+///
+/// let dir = tempfile::tempdir()?;
+/// let log = Workflow::builder("research")
+///     .logs_dir(dir.path())
+///     .level(Level::Debug)
+///     .filter("planner=trace")
+///     .init()?;
+/// let path = log.finish()?;
+/// assert!(path.starts_with(dir.path()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `.init()`, `.start()` or `.capture()`"]
+pub struct WorkflowBuilder {
+    name: String,
+    logs_dir: Option<PathBuf>,
+    level: Option<Level>,
+    filter: Option<String>,
+    pretty: bool,
+}
+
+impl WorkflowBuilder {
+    fn new(name: &str) -> Self {
+        WorkflowBuilder {
+            name: name.to_owned(),
+            logs_dir: None,
+            level: None,
+            filter: None,
+            pretty: true,
+        }
+    }
+
+    /// The directory the nested JSON file is written to (created if needed).
+    pub fn logs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.logs_dir = Some(dir.into());
+        self
+    }
+
+    /// The default level: records and log events below it are not kept.
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// `RUST_LOG`-style directives, e.g. `"info,planner=debug,planner.search=trace"`: a bare
+    /// level sets the default, `name=level` sets a logger and its descendants, and the most
+    /// specific name wins. Applied after [`level`](Self::level). A directive that doesn't parse
+    /// makes `init`/`start` return [`Error::InvalidFilter`].
+    pub fn filter(mut self, directives: &str) -> Self {
+        self.filter = Some(directives.to_owned());
+        self
+    }
+
+    /// Whether the nested JSON file is indented (the default) or written on one line.
+    pub fn pretty(mut self, pretty: bool) -> Self {
+        self.pretty = pretty;
+        self
+    }
+
+    fn resolve_filter(&self, use_env: bool) -> Result<Filter, Error> {
+        let mut filter = Filter::default();
+        if use_env && self.level.is_none() && self.filter.is_none() {
+            if let Ok(spec) = std::env::var(FILTER_ENV) {
+                filter = Filter::parse(&spec)?;
+            }
+        }
+        if let Some(level) = self.level {
+            filter = Filter::from_level(level);
+        }
+        if let Some(spec) = &self.filter {
+            let parsed = Filter::parse(spec)?;
+            let has_default = spec
+                .split(',')
+                .any(|d| !d.trim().is_empty() && !d.contains('='));
+            if has_default {
+                filter.default = parsed.default;
+            }
+            filter.names.extend(parsed.names);
+        }
+        Ok(filter)
+    }
+
+    fn build(&self, output: Output, filter: Filter, run_id: String) -> Arc<Shared> {
+        let anchor = Anchor::now();
+        let shared = Arc::new(Shared {
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            name: self.name.clone(),
+            run_id,
+            anchor,
+            filter,
+            pretty: self.pretty,
+            output,
+            store: Mutex::new(Store::default()),
+            flush_epoch: AtomicU64::new(0),
+            root_iterations: AtomicU64::new(0),
+            nested_iterations: Mutex::new(HashMap::new()),
+            late_reported: AtomicBool::new(false),
+        });
+        register(&shared);
+        shared
+    }
+
+    fn build_file(&self) -> Result<Arc<Shared>, Error> {
+        let filter = self.resolve_filter(true)?;
+        let dir = match &self.logs_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os(LOGS_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_LOGS_DIR)),
+        };
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create the logs directory", &dir, e))?;
+        let wall = chrono::Utc::now();
+        let run = run_id();
+        let stem = format!(
+            "{}_{}_{}",
+            sanitize_file_name(&self.name),
+            wall.format("%Y%m%d_%H%M%S"),
+            run
+        );
+        // Fail now, not at the end of a long run, if the directory can't take our file.
+        let probe = dir.join(format!(".{stem}.json.tmp"));
+        create_private(&probe).map_err(|e| Error::io("write to the logs directory", &probe, e))?;
+        let _ = fs::remove_file(&probe);
+        let shared = self.build(Output::File { dir, stem }, filter, run);
+        Ok(shared)
+    }
+
+    /// Starts the process's global workflow (Design A): every thread that has not entered
+    /// another workflow logs into it. Fails if one is already live.
+    pub fn init(self) -> Result<WorkflowGuard, Error> {
+        let mut global = lock(&GLOBAL);
+        if let Some(live) = global.as_ref() {
+            return Err(Error::AlreadyInitialized {
+                workflow: live.name.clone(),
+            });
+        }
+        let shared = self.build_file()?;
+        *global = Some(shared.clone());
+        GLOBAL_GEN.fetch_add(1, Ordering::Release);
+        Ok(WorkflowGuard {
+            shared,
+            global: true,
+            done: false,
+        })
+    }
+
+    /// Starts a workflow that is not global: threads log into it after
+    /// [`enter`](WorkflowGuard::enter)ing it. Many can run at once, each with its own file (a
+    /// server running many agent sessions).
+    pub fn start(self) -> Result<WorkflowGuard, Error> {
+        let shared = self.build_file()?;
+        Ok(WorkflowGuard {
+            shared,
+            global: false,
+            done: false,
+        })
+    }
+
+    /// Runs `f` in a fresh in-memory workflow with this configuration, entered on this thread,
+    /// and returns `f`'s value and the nested JSON. The environment is not read: tests stay
+    /// deterministic.
+    pub fn capture<R>(self, f: impl FnOnce() -> R) -> (R, serde_json::Value) {
+        let filter = self.resolve_filter(false).unwrap_or_else(|e| {
+            eprintln!("workflow-log: {e}; capturing at level info");
+            Filter::default()
+        });
+        let shared = self.build(Output::Memory, filter, run_id());
+        let value = {
+            let _entered = local::enter(&shared, None);
+            f()
+        };
+        let status = if std::thread::panicking() {
+            Status::Panicked
+        } else {
+            Status::Ok
+        };
+        let records = shared.collect();
+        unregister(shared.serial);
+        let json = tree::to_value(&shared.run_info(status), records);
+        (value, json)
+    }
+}
+
+/// Runs `f` in a fresh in-memory workflow on this thread and returns `f`'s value and the nested
+/// JSON: for tests of code that logs. Threads that `attach` a [`Context`](crate::Context) taken
+/// inside `f` log into it too.
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     let _it = workflow_log::iteration().start();
+///     workflow_log::action("web_search").input(&"rust").log();
+/// });
+/// assert_eq!(log["iterations"][0]["actions"][0]["action_name"], "web_search");
+/// ```
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, serde_json::Value) {
+    WorkflowBuilder::new("capture").capture(f)
+}
+
+/// A name for workflows, and the way to configure one.
+///
+/// # Examples
+///
+/// ```
+/// let builder = workflow_log::Workflow::builder("support_bot");
+/// # let _ = builder;
+/// ```
+#[derive(Clone)]
+pub struct Workflow {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Workflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.fmt(f)
+    }
+}
+
+impl Workflow {
+    /// A builder for a workflow named `name` (the name goes into the JSON as is, and, made safe
+    /// for file names, into the file's name).
+    pub fn builder(name: &str) -> WorkflowBuilder {
+        WorkflowBuilder::new(name)
+    }
+
+    /// Makes this workflow the one the current thread logs into, until the guard drops.
+    pub fn enter(&self) -> EnterGuard {
+        EnterGuard {
+            _entered: local::enter(&self.shared, None),
+        }
+    }
+
+    /// The workflow's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The run id, also in the file name.
+    pub fn run_id(&self) -> &str {
+        &self.shared.run_id
+    }
+}
+
+/// Keeps a workflow entered on this thread; see [`Workflow::enter`].
+#[must_use = "the workflow is left when this guard drops"]
+#[derive(Debug)]
+pub struct EnterGuard {
+    _entered: local::Entered,
+}
+
+/// Owns a running workflow: [`finish`](Self::finish) writes its nested JSON, and so does
+/// dropping it (errors then go to stderr).
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let log = workflow_log::Workflow::builder("demo").logs_dir(dir.path()).init()?;
+/// workflow_log::event("started", serde_json::json!({"user": "ada"}));
+/// let path = log.finish()?;
+/// let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+/// assert_eq!(json["events"][0]["event_type"], "started");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "the workflow is written and closed when this guard drops"]
+pub struct WorkflowGuard {
+    shared: Arc<Shared>,
+    global: bool,
+    done: bool,
+}
+
+impl fmt::Debug for WorkflowGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkflowGuard")
+            .field("workflow", &self.shared)
+            .field("global", &self.global)
+            .finish()
+    }
+}
+
+impl WorkflowGuard {
+    /// Writes the nested JSON (through a temp file and a rename) and returns its path.
+    pub fn finish(mut self) -> Result<PathBuf, Error> {
+        self.finish_inner(Status::Ok)
+    }
+
+    /// A handle to this workflow that other threads can [`enter`](Workflow::enter).
+    pub fn workflow(&self) -> Workflow {
+        Workflow {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Makes this workflow the one the current thread logs into, until the guard drops.
+    pub fn enter(&self) -> EnterGuard {
+        EnterGuard {
+            _entered: local::enter(&self.shared, None),
+        }
+    }
+
+    /// The path the nested JSON will be written to.
+    pub fn path(&self) -> Option<PathBuf> {
+        match &self.shared.output {
+            Output::File { dir, stem } => Some(dir.join(format!("{stem}.json"))),
+            Output::Memory => None,
+        }
+    }
+
+    fn finish_inner(&mut self, status: Status) -> Result<PathBuf, Error> {
+        self.done = true;
+        if self.global {
+            let mut global = lock(&GLOBAL);
+            if global
+                .as_ref()
+                .is_some_and(|g| Arc::ptr_eq(g, &self.shared))
+            {
+                *global = None;
+                GLOBAL_GEN.fetch_add(1, Ordering::Release);
+            }
+        }
+        let records = self.shared.collect();
+        unregister(self.shared.serial);
+        let info = self.shared.run_info(status);
+        let Output::File { dir, stem } = &self.shared.output else {
+            return Ok(PathBuf::new());
+        };
+        let path = dir.join(format!("{stem}.json"));
+        let tmp = dir.join(format!(".{stem}.json.tmp"));
+        let write = || -> std::io::Result<()> {
+            let file = create_private(&tmp)?;
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            tree::write(&info, records, self.shared.pretty, &mut out)?;
+            out.flush()?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("write", &tmp, e));
+        }
+        fs::rename(&tmp, &path).map_err(|e| Error::io("rename the temp file to", &path, e))?;
+        Ok(path)
+    }
+}
+
+impl Drop for WorkflowGuard {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let status = if std::thread::panicking() {
+            Status::Panicked
+        } else {
+            Status::Ok
+        };
+        if let Err(e) = self.finish_inner(status) {
+            eprintln!("workflow-log: workflow `{}`: {e}", self.shared.name);
+        }
+    }
+}
+
+/// The global workflow (Design A) and a generation counter that threads compare against the
+/// copy they cache, so that the hot path takes no lock.
+pub(crate) static GLOBAL: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
+pub(crate) static GLOBAL_GEN: AtomicU64 = AtomicU64::new(0);
+
+/// Starts the global workflow with the defaults: logs in `logs/` (or `$WORKFLOW_LOG_DIR`),
+/// level `info` (or `$WORKFLOW_LOG`).
+///
+/// Returns [`Error::AlreadyInitialized`] if a global workflow is already live, and
+/// [`Error::Io`] naming the path if the logs directory can't be created or written.
+///
+/// # Examples
+///
+/// ```no_run
+/// let log = workflow_log::init("my_workflow")?;
+/// workflow_log::event("interaction", serde_json::json!({"agent": "my_agent"}));
+/// println!("wrote {}", log.finish()?.display());
+/// # Ok::<(), workflow_log::Error>(())
+/// ```
+pub fn init(workflow_name: &str) -> Result<WorkflowGuard, Error> {
+    Workflow::builder(workflow_name).init()
+}
+
+/// A short random id for the run: 12 hex digits.
+fn run_id() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// A file-name-safe version of a workflow name: no separators, dots runs, control characters or
+/// NUL, at most 100 bytes, never empty.
+pub(crate) fn sanitize_file_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len().min(100));
+    for c in name.chars() {
+        let keep = c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
+        let c = if keep { c } else { '_' };
+        if out.len() + c.len_utf8() > 100 {
+            break;
+        }
+        out.push(c);
+    }
+    // No leading dot (hidden file, `..`), and no `..` anywhere.
+    let mut out = out.replace("..", "__");
+    while out.starts_with('.') {
+        out.replace_range(0..1, "_");
+    }
+    if out.is_empty() {
+        out.push_str("workflow");
+    }
+    out
+}
+
+/// Creates (or truncates) a file only its owner can read and write.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_file_name as s;
+
+    #[test]
+    fn file_names_stay_inside_the_logs_dir() {
+        assert_eq!(s("my_workflow"), "my_workflow");
+        assert_eq!(s("../../etc/passwd"), "______etc_passwd");
+        assert_eq!(s(".."), "__");
+        assert_eq!(s("a\\b\0c\nd"), "a_b_c_d");
+        assert_eq!(s(""), "workflow");
+        assert_eq!(s(".hidden"), "_hidden");
+        assert!(s(&"x".repeat(300)).len() <= 100);
+        assert!(s(&"é".repeat(300)).len() <= 100);
+    }
+}
