@@ -31,6 +31,15 @@ impl Anchor {
         }
     }
 
+    /// An anchor read back from a journal.
+    pub(crate) fn from_parts(wall: DateTime<Utc>, tick: u64) -> Self {
+        Anchor { wall, tick }
+    }
+
+    pub(crate) fn tick(&self) -> u64 {
+        self.tick
+    }
+
     pub(crate) fn wall(&self) -> DateTime<Utc> {
         self.wall
     }

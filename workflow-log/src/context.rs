@@ -175,26 +175,33 @@ impl<F: Future> Future for WithContext<F> {
     }
 }
 
-/// Hands this thread's finished records to the workflow now, and asks every other thread to do
-/// so at its next close.
+/// Hands this thread's finished records to its workflow and returns once every one of them
+/// is in the journal file (and on disk, with [`Durability::Fsync`](crate::Durability)).
 ///
-/// With the journal (a later release), this returns once every record closed so far is in
-/// the journal file; today it makes them visible to `finish`.
+/// Other threads hand theirs over at their next close (or when their outermost record closes,
+/// their buffer fills, or they exit). Outside a workflow, or for a workflow without a journal,
+/// it only hands the records over.
 ///
 /// # Examples
 ///
 /// ```
-/// let ((), _log) = workflow_log::capture(|| {
-///     workflow_log::action("step").log();
-///     workflow_log::flush().unwrap();
-/// });
+/// let dir = tempfile::tempdir()?;
+/// let log = workflow_log::Workflow::builder("long_run").logs_dir(dir.path()).init()?;
+/// workflow_log::action("step").log();
+/// workflow_log::flush()?; // the step is in the journal now, whatever happens next
+/// log.finish()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn flush() -> Result<(), Error> {
-    if let Some(shared) = local::with_current(|s| s.clone()) {
+    let shared = local::with_current(|s| s.clone());
+    if let Some(shared) = &shared {
         shared
             .flush_epoch
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     local::flush_buffer();
-    Ok(())
+    match shared {
+        Some(shared) => shared.flush_journal(None),
+        None => Ok(()),
+    }
 }

@@ -39,13 +39,23 @@ mod context;
 mod error;
 mod event;
 mod guard;
+mod journal;
 mod level;
 mod local;
 mod logger;
 mod payload;
+#[doc(hidden)]
+pub mod __private {
+    //! Not public API: used by the code the macros generate.
+    pub use crate::private::*;
+}
+mod private;
 mod record;
+mod recover;
 mod tree;
 mod workflow;
+
+pub use workflow_log_macros::{action, interaction, iteration};
 
 pub use context::{flush, spawn, Context, ContextGuard, FutureExt, WithContext};
 pub use error::Error;
@@ -54,8 +64,11 @@ pub use guard::{
     action, interaction, iteration, ActionBuilder, ActionGuard, InteractionBuilder,
     InteractionGuard, IterationBuilder, IterationGuard,
 };
+pub use journal::Durability;
 pub use level::Level;
 pub use logger::{logger, Logger};
+pub use payload::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS};
+pub use recover::recover;
 pub use workflow::{
     capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
     FILTER_ENV, LOGS_DIR_ENV,

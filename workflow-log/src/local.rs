@@ -323,6 +323,18 @@ pub(crate) fn close(rec: Record, serial: u64) {
     }
 }
 
+/// Takes the frame that `open` just pushed off this thread's stack again (an async record is
+/// entered per poll), and returns its workflow.
+pub(crate) fn leave_frame(frame: Frame, serial: u64) -> Option<Arc<Shared>> {
+    with(|l| {
+        if l.stack.last() == Some(&frame) {
+            l.stack.pop();
+        }
+        l.owner(serial)
+    })
+    .flatten()
+}
+
 /// Records an instant record (an event or a `.log()`ged action) under the innermost open record.
 /// `level: None` skips the workflow's record level (log events were filtered by their logger).
 pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
@@ -343,17 +355,15 @@ pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
     });
 }
 
-/// Whether this thread's current workflow keeps records at `level`.
-#[inline]
-pub(crate) fn enabled(level: Level) -> bool {
-    workflow::any_enabled(level)
-        && with(|l| l.current().is_some_and(|s| s.records_enabled(level))).unwrap_or(false)
-}
-
 /// Runs `f` with this thread's current workflow, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Option<R> {
     let shared = with(|l| l.current().cloned()).flatten()?;
     Some(f(&shared))
+}
+
+/// The capture settings of this thread's current workflow, unless they are the defaults.
+pub(crate) fn payload_config() -> Option<Arc<crate::payload::Config>> {
+    with(|l| l.current().and_then(|s| s.payload.clone())).flatten()
 }
 
 /// This thread's current workflow and innermost open record.

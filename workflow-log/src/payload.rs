@@ -1,117 +1,815 @@
 //! Turning a user's value into the compact JSON text a record keeps.
 //!
-//! Serialising never fails from the caller's point of view: a value whose `Serialize` impl
-//! errors is recorded as a readable string saying so, and a value over the size limit is cut
-//! and marked with its original size.
+//! Values go through [`Capture`], a `serde::Serializer` that writes JSON and makes bad input
+//! safe on the way, in one pass:
+//! - values under secret-looking keys (`api_key`, `password`, `token`, ...) become
+//!   `"[REDACTED]"`, at any depth, before anything else sees them;
+//! - strings over the size limit are cut on a UTF-8 boundary and say how long they were;
+//! - NaN and infinities become `null`; map keys that are not strings become strings; bytes
+//!   that are not UTF-8 are written lossily, as a string;
+//! - a part whose `Serialize` impl fails becomes `"[unserializable: <why>]"` and the rest of
+//!   the value is kept;
+//! - nesting deeper than the depth limit becomes `"[depth limit]"`, so a 10,000-deep value
+//!   can't overflow the stack.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
-use serde::Serialize;
-use serde_json::value::{to_raw_value, RawValue};
+use serde::ser::{self, Serialize};
 
-use crate::record::Payload;
+/// Compact JSON text, serialised once when the value was captured. Always valid JSON.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Payload(Box<str>);
 
-/// Payloads above this many bytes of JSON are cut (see [`capped`]).
-pub(crate) const DEFAULT_MAX_BYTES: usize = 64 * 1024;
-
-/// JSON text of `value`, or a readable replacement when it can't be serialised.
-pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Payload {
-    match serde_json::to_string(value) {
-        Ok(text) => capped(text),
-        Err(err) => string(&format!("[unserializable: {err}]")),
+impl Payload {
+    /// The JSON text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
     }
+
+    /// Wraps text the caller knows to be valid JSON.
+    pub(crate) fn from_json_unchecked(text: String) -> Payload {
+        Payload(text.into_boxed_str())
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Strings longer than this many bytes are cut.
+pub const DEFAULT_MAX_STRING_BYTES: usize = 64 * 1024;
+/// Values nested deeper than this are cut.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+/// Keys whose values are redacted by default (case-insensitive; `-` counts as `_`; a key that
+/// ends in `_<key>`, like `openai_api_key`, matches too).
+pub const DEFAULT_REDACTED_KEYS: &[&str] = &[
+    "api_key",
+    "apikey",
+    "authorization",
+    "password",
+    "passwd",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "private_key",
+    "cookie",
+    "set_cookie",
+];
+
+/// A hook that may rewrite every captured value (after redaction by key).
+pub(crate) type Hook = Arc<dyn Fn(&mut serde_json::Value) + Send + Sync>;
+
+/// How a workflow captures values.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) max_string: usize,
+    pub(crate) max_depth: usize,
+    pub(crate) redact: Vec<Box<str>>,
+    pub(crate) hook: Option<Hook>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("max_string", &self.max_string)
+            .field("max_depth", &self.max_depth)
+            .field("redact", &self.redact)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_string: DEFAULT_MAX_STRING_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            redact: DEFAULT_REDACTED_KEYS.iter().map(|k| (*k).into()).collect(),
+            hook: None,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn is_default(&self) -> bool {
+        self.max_string == DEFAULT_MAX_STRING_BYTES
+            && self.max_depth == DEFAULT_MAX_DEPTH
+            && self.hook.is_none()
+            && self.redact.len() == DEFAULT_REDACTED_KEYS.len()
+            && self
+                .redact
+                .iter()
+                .zip(DEFAULT_REDACTED_KEYS)
+                .all(|(a, b)| &**a == *b)
+    }
+
+    fn is_secret(&self, key: &str) -> bool {
+        self.redact.iter().any(|entry| key_matches(key, entry))
+    }
+}
+
+fn same_char(a: u8, b: u8) -> bool {
+    let norm = |c: u8| {
+        if c == b'-' {
+            b'_'
+        } else {
+            c.to_ascii_lowercase()
+        }
+    };
+    norm(a) == norm(b)
+}
+
+fn eq_key(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_char(*x, *y))
+}
+
+/// `key` is `entry`, or ends with `_entry`, ignoring case and `-`/`_`.
+fn key_matches(key: &str, entry: &str) -> bool {
+    let (k, e) = (key.as_bytes(), entry.as_bytes());
+    if k.len() == e.len() {
+        return eq_key(k, e);
+    }
+    if k.len() > e.len() {
+        let cut = k.len() - e.len();
+        return (k[cut - 1] == b'_' || k[cut - 1] == b'-') && eq_key(&k[cut..], e);
+    }
+    false
+}
+
+static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+
+fn default_config() -> &'static Config {
+    DEFAULT.get_or_init(Config::default)
+}
+
+/// JSON text of `value` under this thread's workflow's configuration.
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Payload {
+    match crate::local::payload_config() {
+        Some(cfg) => json_with(value, &cfg),
+        None => json_with(value, default_config()),
+    }
+}
+
+/// JSON text of `value` under `cfg`.
+pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
+    let mut out = String::with_capacity(64);
+    let mut ser = Capture {
+        out: &mut out,
+        cfg,
+        depth: 0,
+    };
+    ser.guarded(value);
+    let payload = Payload(out.into_boxed_str());
+    match &cfg.hook {
+        None => payload,
+        Some(hook) => apply_hook(payload, hook, cfg),
+    }
+}
+
+fn apply_hook(payload: Payload, hook: &Hook, cfg: &Config) -> Payload {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(payload.as_str()) else {
+        return payload;
+    };
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&mut value)));
+    if ran.is_err() {
+        return string_with("[redaction hook panicked]", cfg);
+    }
+    let plain = Config {
+        hook: None,
+        ..cfg.clone()
+    };
+    json_with(&value, &plain)
 }
 
 /// The `Debug` text of `value`, as a JSON string.
 pub(crate) fn debug<T: fmt::Debug + ?Sized>(value: &T) -> Payload {
-    let text = format!("{value:?}");
-    if text.len() > DEFAULT_MAX_BYTES {
-        return truncated_string(&text);
+    let mut text = String::new();
+    if write!(text, "{value:?}").is_err() {
+        text = "[Debug impl failed]".to_owned();
     }
     string(&text)
 }
 
 /// A JSON string.
 pub(crate) fn string(text: &str) -> Payload {
-    if text.len() > DEFAULT_MAX_BYTES {
-        return truncated_string(text);
-    }
-    raw(serde_json::to_string(text).unwrap_or_else(|_| "null".to_owned()))
+    string_with(text, default_config())
 }
 
-pub(crate) fn null() -> Payload {
-    raw("null".to_owned())
+fn string_with(text: &str, cfg: &Config) -> Payload {
+    let mut out = String::with_capacity(text.len().min(cfg.max_string) + 2);
+    write_str(&mut out, text, cfg.max_string);
+    Payload(out.into_boxed_str())
 }
 
-fn raw(text: String) -> Payload {
-    RawValue::from_string(text).unwrap_or_else(|_| {
-        to_raw_value(&()).expect("`null` always serialises") // unit is `null`
-    })
+/// `{"name": value, ...}` from named payloads, in order (a function's arguments).
+pub(crate) fn object<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Payload)>) -> Payload {
+    let mut out = String::from("{");
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, key, usize::MAX);
+        out.push(':');
+        out.push_str(value.as_str());
+    }
+    out.push('}');
+    Payload(out.into_boxed_str())
 }
 
-/// `text` is valid JSON; cut it if it is over the limit.
-fn capped(text: String) -> Payload {
-    if text.len() <= DEFAULT_MAX_BYTES {
-        // `to_string` produced valid JSON: wrap it without parsing it again.
-        return RawValue::from_string(text).unwrap_or_else(|_| null());
+/// Writes `s` as a JSON string, cut to `max` bytes on a char boundary with a note of its size.
+fn write_str(out: &mut String, s: &str, max: usize) {
+    let (body, cut) = if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        (&s[..end], true)
+    } else {
+        (s, false)
+    };
+    out.push('"');
+    escape_into(out, body);
+    if cut {
+        let _ = write!(out, "…[truncated: {} bytes]", s.len());
     }
-    truncated_string(&text)
+    out.push('"');
 }
 
-/// `{"truncated": "<the first bytes, cut on a UTF-8 boundary>", "original_bytes": N}`.
-fn truncated_string(text: &str) -> Payload {
-    let mut cut = DEFAULT_MAX_BYTES.min(text.len());
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+/// JSON string escaping: `"`, `\` and control characters.
+pub(crate) fn escape_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
     }
-    #[derive(Serialize)]
-    struct Truncated<'a> {
-        truncated: &'a str,
-        original_bytes: usize,
+    out.push_str(&s[start..]);
+}
+
+/// The error our serializer reports (only `Serialize` impls produce it).
+#[derive(Debug)]
+pub(crate) struct CaptureError(String);
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
-    to_raw_value(&Truncated {
-        truncated: &text[..cut],
-        original_bytes: text.len(),
-    })
-    .unwrap_or_else(|_| null())
+}
+
+impl std::error::Error for CaptureError {}
+
+impl ser::Error for CaptureError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        CaptureError(msg.to_string())
+    }
+}
+
+/// A JSON writer that never fails as a whole: see the module docs.
+struct Capture<'a> {
+    out: &'a mut String,
+    cfg: &'a Config,
+    depth: usize,
+}
+
+type Res = Result<(), CaptureError>;
+
+impl Capture<'_> {
+    /// Serialises one value in place; on failure its partial output is replaced by a readable
+    /// string, and on too much depth the value is not visited at all.
+    fn guarded<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if self.depth >= self.cfg.max_depth {
+            self.out.push_str("\"[depth limit]\"");
+            return;
+        }
+        let mark = self.out.len();
+        let depth = self.depth;
+        self.depth += 1;
+        let result = value.serialize(&mut *self);
+        self.depth = depth;
+        if let Err(e) = result {
+            self.out.truncate(mark);
+            let text = format!("[unserializable: {e}]");
+            write_str(self.out, &text, self.cfg.max_string);
+        }
+    }
+
+    fn str(&mut self, s: &str) {
+        write_str(self.out, s, self.cfg.max_string);
+    }
+
+    fn display(&mut self, v: impl fmt::Display) {
+        let _ = write!(self.out, "{v}");
+    }
+
+    fn float(&mut self, v: f64) {
+        if v.is_finite() {
+            let _ = write!(self.out, "{v:?}");
+        } else {
+            self.out.push_str("null");
+        }
+    }
+
+    fn begin_variant(&mut self, variant: &str) {
+        self.out.push('{');
+        self.str(variant);
+        self.out.push(':');
+    }
+}
+
+impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
+    type Ok = ();
+    type Error = CaptureError;
+    type SerializeSeq = Compound<'a, 'b>;
+    type SerializeTuple = Compound<'a, 'b>;
+    type SerializeTupleStruct = Compound<'a, 'b>;
+    type SerializeTupleVariant = Compound<'a, 'b>;
+    type SerializeMap = Compound<'a, 'b>;
+    type SerializeStruct = Compound<'a, 'b>;
+    type SerializeStructVariant = Compound<'a, 'b>;
+
+    fn serialize_bool(self, v: bool) -> Res {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_i16(self, v: i16) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_i32(self, v: i32) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_u16(self, v: u16) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_u32(self, v: u32) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_u64(self, v: u64) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Res {
+        self.display(v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Res {
+        if v.is_finite() {
+            let _ = write!(self.out, "{v:?}");
+        } else {
+            self.out.push_str("null");
+        }
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Res {
+        self.float(v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Res {
+        let mut buf = [0; 4];
+        self.str(v.encode_utf8(&mut buf));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Res {
+        self.str(v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Res {
+        let text = String::from_utf8_lossy(v);
+        self.str(&text);
+        Ok(())
+    }
+    fn serialize_none(self) -> Res {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Res {
+        self.guarded(value);
+        Ok(())
+    }
+    fn serialize_unit(self) -> Res {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Res {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Res {
+        self.str(variant);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Res {
+        self.guarded(value);
+        Ok(())
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Res {
+        self.begin_variant(variant);
+        self.guarded(value);
+        self.out.push('}');
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.out.push('[');
+        Ok(Compound::new(self, "]"))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.begin_variant(variant);
+        self.out.push('[');
+        Ok(Compound::new(self, "]}"))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.out.push('{');
+        Ok(Compound::new(self, "}"))
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.out.push('{');
+        Ok(Compound::new(self, "}"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.begin_variant(variant);
+        self.out.push('{');
+        Ok(Compound::new(self, "}}"))
+    }
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Res {
+        let text = value.to_string();
+        self.str(&text);
+        Ok(())
+    }
+}
+
+/// A sequence, map or struct being written.
+pub(crate) struct Compound<'a, 'b> {
+    ser: &'b mut Capture<'a>,
+    first: bool,
+    close: &'static str,
+    /// The value of the current map entry is a secret.
+    redact_next: bool,
+}
+
+impl<'a, 'b> Compound<'a, 'b> {
+    fn new(ser: &'b mut Capture<'a>, close: &'static str) -> Self {
+        Compound {
+            ser,
+            first: true,
+            close,
+            redact_next: false,
+        }
+    }
+
+    fn comma(&mut self) {
+        if !self.first {
+            self.ser.out.push(',');
+        }
+        self.first = false;
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.comma();
+        self.ser.str(key);
+        self.ser.out.push(':');
+        if self.ser.cfg.is_secret(key) {
+            self.ser.out.push_str("\"[REDACTED]\"");
+        } else {
+            self.ser.guarded(value);
+        }
+    }
+
+    fn end_compound(self) -> Res {
+        self.ser.out.push_str(self.close);
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        self.comma();
+        self.ser.guarded(value);
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Res {
+        self.comma();
+        let key = map_key(key, self.ser.cfg);
+        self.redact_next = self.ser.cfg.is_secret(&key);
+        self.ser.str(&key);
+        self.ser.out.push(':');
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        if std::mem::take(&mut self.redact_next) {
+            self.ser.out.push_str("\"[REDACTED]\"");
+        } else {
+            self.ser.guarded(value);
+        }
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
+        self.field(key, value);
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
+        self.field(key, value);
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+/// A map key as a string: strings as they are, anything else as its compact JSON text.
+fn map_key<T: Serialize + ?Sized>(key: &T, cfg: &Config) -> String {
+    let mut out = String::new();
+    let mut ser = Capture {
+        out: &mut out,
+        cfg,
+        depth: 0,
+    };
+    ser.guarded(key);
+    // A string key comes back quoted: unquote it (it is valid JSON, so this can't fail).
+    if out.starts_with('"') {
+        if let Ok(s) = serde_json::from_str::<String>(&out) {
+            return s;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde::ser::Error as _;
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+
+    fn value<T: Serialize + ?Sized>(v: &T) -> Value {
+        let p = json_with(v, &Config::default());
+        serde_json::from_str(p.as_str()).unwrap_or_else(|e| panic!("invalid JSON {p:?}: {e}"))
+    }
 
     struct Failing;
     impl Serialize for Failing {
-        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        fn serialize<S: ser::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
             Err(S::Error::custom("the database handle can't be serialised"))
         }
     }
 
     #[test]
-    fn failing_serialize_becomes_a_readable_string() {
-        let p = json(&Failing);
-        let v: serde_json::Value = serde_json::from_str(p.get()).unwrap();
+    fn matches_serde_json_on_plain_values() {
+        let v = json!({"a": [1, -2, 3.5, "x\"y\n", null, true], "b": {"c": 1e300}});
+        assert_eq!(value(&v), v);
+    }
+
+    #[test]
+    fn a_failing_part_becomes_a_readable_string_and_the_rest_stays() {
+        #[derive(serde::Serialize)]
+        struct S {
+            ok: u32,
+            db: Failing,
+        }
         assert_eq!(
-            v,
-            "[unserializable: the database handle can't be serialised]"
+            value(&S { ok: 1, db: Failing }),
+            json!({"ok": 1, "db": "[unserializable: the database handle can't be serialised]"})
+        );
+        assert_eq!(
+            value(&Failing),
+            json!("[unserializable: the database handle can't be serialised]")
         );
     }
 
     #[test]
-    fn nan_is_null() {
-        assert_eq!(json(&f64::NAN).get(), "null");
-        assert_eq!(json(&[1.0, f64::INFINITY]).get(), "[1.0,null]");
+    fn nan_and_infinities_are_null() {
+        assert_eq!(
+            value(&[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5]),
+            json!([null, null, null, 1.5])
+        );
+        assert_eq!(value(&f32::NAN), Value::Null);
     }
 
     #[test]
-    fn huge_values_are_cut_on_a_char_boundary() {
-        let s = "é".repeat(DEFAULT_MAX_BYTES); // two bytes each
-        let p = json(&s);
-        let v: serde_json::Value = serde_json::from_str(p.get()).unwrap();
-        assert_eq!(v["original_bytes"], s.len() + 2);
-        let kept = v["truncated"].as_str().unwrap();
-        assert!(kept.len() <= DEFAULT_MAX_BYTES);
-        assert!(kept.starts_with("\"éé"));
+    fn long_strings_are_cut_on_a_char_boundary() {
+        let s = "é".repeat(DEFAULT_MAX_STRING_BYTES); // two bytes each
+        let v = value(&s);
+        let kept = v.as_str().unwrap();
+        let (body, note) = kept.split_once('…').unwrap();
+        assert!(body.len() <= DEFAULT_MAX_STRING_BYTES && body.chars().all(|c| c == 'é'));
+        assert_eq!(note, format!("[truncated: {} bytes]", s.len()));
+    }
+
+    #[test]
+    fn secrets_are_redacted_at_any_depth() {
+        let v = json!({"user": "ada", "API_KEY": "sk-1", "nested": [{"openai-api-key": "sk-2", "Password": 1}],
+                       "tokens": 12, "max_tokens": 5, "auth": {"token": {"deep": true}}});
+        assert_eq!(
+            value(&v),
+            json!({"user": "ada", "API_KEY": "[REDACTED]", "nested": [{"openai-api-key": "[REDACTED]", "Password": "[REDACTED]"}],
+                   "tokens": 12, "max_tokens": 5, "auth": {"token": "[REDACTED]"}})
+        );
+    }
+
+    #[test]
+    fn non_string_keys_become_strings() {
+        let mut m = BTreeMap::new();
+        m.insert((1, 2), "pair");
+        assert_eq!(value(&m), json!({"[1,2]": "pair"}));
+        let mut m = BTreeMap::new();
+        m.insert(7u8, "seven");
+        assert_eq!(value(&m), json!({"7": "seven"}));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_written_lossily() {
+        struct Bytes<'a>(&'a [u8]);
+        impl Serialize for Bytes<'_> {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        assert_eq!(
+            value(&Bytes(b"ok \xff\xfe end")),
+            json!("ok \u{fffd}\u{fffd} end")
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_without_overflowing_the_stack() {
+        enum Deep {
+            Leaf,
+            Node(Box<Deep>),
+        }
+        impl Serialize for Deep {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ser::SerializeSeq;
+                let mut seq = s.serialize_seq(None)?;
+                if let Deep::Node(inner) = self {
+                    seq.serialize_element(inner)?;
+                }
+                seq.end()
+            }
+        }
+        let mut d = Deep::Leaf;
+        for _ in 0..10_000 {
+            d = Deep::Node(Box::new(d));
+        }
+        let p = json_with(&d, &Config::default());
+        assert!(p.as_str().contains("[depth limit]"));
+        assert!(p.as_str().len() < 1000);
+        // Dropping `d` recursively is the test's own business: leak it.
+        std::mem::forget(d);
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let p = json_with("a\u{0}b\u{1f}\n\u{7f}", &Config::default());
+        assert_eq!(p.as_str(), "\"a\\u0000b\\u001f\\n\\u007f\"");
+        assert!(!p.as_str().contains('\n'));
+    }
+
+    #[test]
+    fn object_of_arguments() {
+        let a = json_with(&1, &Config::default());
+        let b = json_with("x", &Config::default());
+        assert_eq!(
+            object([("a", &a), ("b", &b)]).as_str(),
+            r#"{"a":1,"b":"x"}"#
+        );
     }
 }

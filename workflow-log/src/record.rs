@@ -3,12 +3,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde_json::value::RawValue;
-
 use crate::Level;
 
-/// Compact JSON text, serialised once when the value was captured.
-pub(crate) type Payload = Box<RawValue>;
+pub(crate) use crate::payload::Payload;
 
 /// What a record is; any kind may be the parent of any other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +27,18 @@ pub(crate) enum Status {
     Incomplete,
 }
 
+impl Kind {
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "iteration" => Kind::Iteration,
+            "interaction" => Kind::Interaction,
+            "action" => Kind::Action,
+            "event" => Kind::Event,
+            _ => return None,
+        })
+    }
+}
+
 impl Status {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +48,17 @@ impl Status {
             Status::Cancelled => "cancelled",
             Status::Incomplete => "incomplete",
         }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "ok" => Status::Ok,
+            "error" => Status::Error,
+            "panicked" => Status::Panicked,
+            "cancelled" => Status::Cancelled,
+            "incomplete" => Status::Incomplete,
+            _ => return None,
+        })
     }
 }
 

@@ -9,8 +9,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::clock::{self, Anchor};
-use crate::local;
-use crate::record::{Kind, Record, Status};
+use crate::record::{Kind, Payload, Record, Status};
 
 /// The workflow-level fields of a run.
 #[derive(Debug)]
@@ -52,7 +51,7 @@ impl Tree {
     /// Nests `records` by parent id. An open notice is dropped when the record's close arrived;
     /// one that never closed stays, `incomplete`. A record whose parent is unknown (or that sits
     /// in a cycle) goes under the workflow.
-    pub(crate) fn assemble(mut records: Vec<Record>) -> Tree {
+    pub(crate) fn assemble(mut records: Vec<Record>, names: Vec<Arc<str>>) -> Tree {
         let closed: HashSet<u64> = records
             .iter()
             .filter(|r| r.status != Status::Incomplete)
@@ -107,7 +106,7 @@ impl Tree {
         Tree {
             records,
             children,
-            names: local::thread_names(),
+            names,
         }
     }
 
@@ -226,17 +225,17 @@ impl Tree {
                 w.key("agent_name")?;
                 w.string(&r.name)?;
                 w.key("input")?;
-                w.payload(r.input.as_deref())?;
+                w.payload(r.input.as_ref())?;
                 w.key("output")?;
-                w.payload(r.output.as_deref())?;
+                w.payload(r.output.as_ref())?;
             }
             Kind::Action | Kind::Event => {
                 w.key("action_name")?;
                 w.string(&r.name)?;
                 w.key("input_data")?;
-                w.payload(r.input.as_deref())?;
+                w.payload(r.input.as_ref())?;
                 w.key("output_data")?;
-                w.payload(r.output.as_deref())?;
+                w.payload(r.output.as_ref())?;
                 w.key("metadata")?;
                 w.raw("{")?;
                 for (k, (key, value)) in r.metadata.iter().enumerate() {
@@ -245,7 +244,7 @@ impl Tree {
                     }
                     w.string(key)?;
                     w.raw(":")?;
-                    w.raw(value.get())?;
+                    w.raw(value.as_str())?;
                 }
                 w.raw("}")?;
             }
@@ -290,7 +289,7 @@ impl Tree {
             w.string(&log.message)?;
         }
         w.key("data")?;
-        w.payload(r.input.as_deref())?;
+        w.payload(r.input.as_ref())?;
         w.depth -= 1;
         w.newline()?;
         w.raw("}")
@@ -340,8 +339,8 @@ impl<W: Write> Writer<'_, W> {
         serde_json::to_writer(&mut *self.out, s).map_err(io::Error::from)
     }
 
-    fn payload(&mut self, p: Option<&serde_json::value::RawValue>) -> io::Result<()> {
-        self.raw(p.map_or("null", |p| p.get()))
+    fn payload(&mut self, p: Option<&Payload>) -> io::Result<()> {
+        self.raw(p.map_or("null", Payload::as_str))
     }
 }
 
@@ -349,16 +348,21 @@ impl<W: Write> Writer<'_, W> {
 pub(crate) fn write<W: Write>(
     info: &RunInfo<'_>,
     records: Vec<Record>,
+    names: Vec<Arc<str>>,
     pretty: bool,
     out: &mut W,
 ) -> io::Result<()> {
-    Tree::assemble(records).write(info, pretty, out)
+    Tree::assemble(records, names).write(info, pretty, out)
 }
 
 /// The nested JSON of `records` as a value.
-pub(crate) fn to_value(info: &RunInfo<'_>, records: Vec<Record>) -> serde_json::Value {
+pub(crate) fn to_value(
+    info: &RunInfo<'_>,
+    records: Vec<Record>,
+    names: Vec<Arc<str>>,
+) -> serde_json::Value {
     let mut buf = Vec::new();
-    if let Err(e) = write(info, records, false, &mut buf) {
+    if let Err(e) = write(info, records, names, false, &mut buf) {
         return serde_json::json!({ "schema": SCHEMA, "error": e.to_string() });
     }
     serde_json::from_slice(&buf).unwrap_or_else(|e| {

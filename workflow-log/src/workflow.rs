@@ -7,10 +7,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use crate::clock::{self, Anchor};
+use crate::journal::{self, Durability, Journal};
 use crate::level::{Filter, OFF};
 use crate::local;
+use crate::payload;
 use crate::record::{Record, Status};
 use crate::tree::{self, RunInfo};
 use crate::{Error, Level};
@@ -55,14 +58,83 @@ pub(crate) struct Shared {
     pub(crate) filter: Filter,
     pub(crate) pretty: bool,
     pub(crate) output: Output,
-    store: Mutex<Store>,
+    /// How values are captured; `None` for the defaults.
+    pub(crate) payload: Option<Arc<payload::Config>>,
+    collector: Arc<Collector>,
+    journal: Option<Journal>,
     /// Bumped by `flush` and `finish`: each thread hands its buffer over at its next close.
     pub(crate) flush_epoch: AtomicU64,
     /// Auto-numbers of iterations directly under the workflow.
     root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
     nested_iterations: Mutex<HashMap<u64, u64>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        unregister(self.serial);
+    }
+}
+
+/// Where finished records end up (directly, or through the journal writer), until the nested
+/// JSON is written.
+#[derive(Debug)]
+pub(crate) struct Collector {
+    name: String,
+    store: Mutex<Store>,
     late_reported: AtomicBool,
+}
+
+impl Collector {
+    fn new(name: &str) -> Self {
+        Collector {
+            name: name.to_owned(),
+            store: Mutex::new(Store::default()),
+            late_reported: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes the records out of `buffer`. Records that arrive after the workflow was written
+    /// are counted and reported, never silently dropped.
+    pub(crate) fn deliver(&self, buffer: &mut Vec<Record>) {
+        if buffer.is_empty() {
+            return;
+        }
+        let mut store = lock(&self.store);
+        if store.finished {
+            store.late += buffer.len() as u64;
+            buffer.clear();
+            drop(store);
+            if !self.late_reported.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "workflow-log: records closed after workflow `{}` was written are not in its file",
+                    self.name
+                );
+            }
+            return;
+        }
+        match store.batches.last_mut() {
+            Some(last) if last.capacity() - last.len() >= buffer.len() => last.append(buffer),
+            _ => {
+                let mut chunk = Vec::with_capacity(buffer.len().max(CHUNK));
+                chunk.append(buffer);
+                store.batches.push(chunk);
+            }
+        }
+    }
+
+    /// Every record delivered so far; later ones are late.
+    fn take(&self) -> Vec<Record> {
+        let mut store = lock(&self.store);
+        store.finished = true;
+        let batches = std::mem::take(&mut store.batches);
+        drop(store);
+        let mut all = Vec::with_capacity(batches.iter().map(Vec::len).sum());
+        for batch in batches {
+            all.extend(batch);
+        }
+        all
+    }
 }
 
 impl fmt::Debug for Shared {
@@ -113,6 +185,19 @@ fn update_min(live: &[(u64, Weak<Shared>, u8)]) {
     MIN_THRESHOLD.store(min, Ordering::Relaxed);
 }
 
+/// Hands this thread's records over and waits (up to `timeout` each) until every live
+/// workflow's journal has written them: the panic hook's last act.
+pub(crate) fn flush_all(timeout: Duration) {
+    let live: Vec<Arc<Shared>> = match LIVE.try_lock() {
+        Ok(live) => live.iter().filter_map(|(_, w, _)| w.upgrade()).collect(),
+        Err(_) => return,
+    };
+    local::flush_buffer();
+    for shared in live {
+        let _ = shared.flush_journal(Some(timeout));
+    }
+}
+
 /// The live workflow with this serial, if it is still live.
 pub(crate) fn find(serial: u64) -> Option<Arc<Shared>> {
     lock(&LIVE)
@@ -140,32 +225,35 @@ impl Shared {
         level as u8 >= self.filter.default
     }
 
-    /// Hands a batch of finished records to the collector. Records that arrive after the
-    /// workflow was written are counted and reported, never silently dropped.
+    /// Hands a batch of finished records over: to the journal writer if there is one (it
+    /// passes them on to the collector once written), else to the collector.
     pub(crate) fn submit(&self, buffer: &mut Vec<Record>) {
         if buffer.is_empty() {
             return;
         }
-        let mut store = lock(&self.store);
-        if store.finished {
-            store.late += buffer.len() as u64;
-            buffer.clear();
-            drop(store);
-            if !self.late_reported.swap(true, Ordering::Relaxed) {
-                eprintln!(
-                    "workflow-log: records closed after workflow `{}` was written are not in its file",
-                    self.name
-                );
+        match &self.journal {
+            None => self.collector.deliver(buffer),
+            Some(journal) => {
+                if let Err(mut batch) = journal.submit(std::mem::take(buffer)) {
+                    self.collector.deliver(&mut batch);
+                }
             }
-            return;
         }
-        match store.batches.last_mut() {
-            Some(last) if last.capacity() - last.len() >= buffer.len() => last.append(buffer),
-            _ => {
-                let mut chunk = Vec::with_capacity(buffer.len().max(CHUNK));
-                chunk.append(buffer);
-                store.batches.push(chunk);
-            }
+    }
+
+    /// Waits until the journal has written everything handed over so far.
+    pub(crate) fn flush_journal(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        if journal.flush(timeout.unwrap_or(Duration::MAX)) {
+            Ok(())
+        } else {
+            Err(Error::io(
+                "flush the journal",
+                &journal.path,
+                std::io::Error::other("the journal writer did not answer"),
+            ))
         }
     }
 
@@ -188,19 +276,6 @@ impl Shared {
         }
     }
 
-    /// Every record submitted so far; marks the workflow finished.
-    fn take_records(&self) -> Vec<Record> {
-        let mut store = lock(&self.store);
-        store.finished = true;
-        let batches = std::mem::take(&mut store.batches);
-        drop(store);
-        let mut all = Vec::with_capacity(batches.iter().map(Vec::len).sum());
-        for batch in batches {
-            all.extend(batch);
-        }
-        all
-    }
-
     fn run_info(&self, status: Status) -> RunInfo<'_> {
         RunInfo {
             workflow: &self.name,
@@ -211,11 +286,16 @@ impl Shared {
         }
     }
 
-    /// Closes what this thread still holds for the workflow, and collects every record.
-    fn collect(&self) -> Vec<Record> {
+    /// Closes what this thread still holds for the workflow, stops the journal, and collects
+    /// every record.
+    fn collect(&self, status: Status) -> (Vec<Record>, Option<journal::Report>) {
         self.flush_epoch.fetch_add(1, Ordering::Relaxed);
         local::flush_for(self);
-        self.take_records()
+        let report = self
+            .journal
+            .as_ref()
+            .map(|j| j.finish(status, clock::now()));
+        (self.collector.take(), report)
     }
 }
 
@@ -247,6 +327,8 @@ pub struct WorkflowBuilder {
     level: Option<Level>,
     filter: Option<String>,
     pretty: bool,
+    payload: payload::Config,
+    journal: journal::Options,
 }
 
 impl WorkflowBuilder {
@@ -257,6 +339,8 @@ impl WorkflowBuilder {
             level: None,
             filter: None,
             pretty: true,
+            payload: payload::Config::default(),
+            journal: journal::Options::default(),
         }
     }
 
@@ -287,6 +371,90 @@ impl WorkflowBuilder {
         self
     }
 
+    /// Strings longer than this many bytes are cut on a UTF-8 boundary and end with
+    /// `…[truncated: N bytes]` (default 64 KiB).
+    pub fn max_string_bytes(mut self, bytes: usize) -> Self {
+        self.payload.max_string = bytes;
+        self
+    }
+
+    /// Values nested deeper than this become `"[depth limit]"` (default 64).
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.payload.max_depth = depth.max(1);
+        self
+    }
+
+    /// The keys whose values are replaced by `"[REDACTED]"`, at any depth, before anything is
+    /// written: matched ignoring case and `-`/`_`, and as a suffix after `_` (`api_key` matches
+    /// `openai_api_key`). Replaces the default list ([`DEFAULT_REDACTED_KEYS`]); pass an empty
+    /// list to turn redaction off.
+    pub fn redact_keys<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        self.payload.redact = keys.into_iter().map(|k| k.as_ref().into()).collect();
+        self
+    }
+
+    /// A hook that may rewrite every captured value (after redaction by key), e.g. to mask
+    /// e-mail addresses. It runs on the thread that captures the value; if it panics the value
+    /// is recorded as `"[redaction hook panicked]"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ((), log) = workflow_log::Workflow::builder("demo")
+    ///     .redact_hook(|value| {
+    ///         if let Some(email) = value.get_mut("email") {
+    ///             *email = "***".into();
+    ///         }
+    ///     })
+    ///     .capture(|| workflow_log::event("signup", serde_json::json!({"email": "ada@example.com"})));
+    /// assert_eq!(log["events"][0]["data"]["email"], "***");
+    /// ```
+    pub fn redact_hook(
+        mut self,
+        hook: impl Fn(&mut serde_json::Value) + Send + Sync + 'static,
+    ) -> Self {
+        self.payload.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Whether a file-backed workflow streams a JSON Lines journal beside its nested file (on by
+    /// default). The journal is what [`recover`](crate::recover) reads after a crash.
+    pub fn journal(mut self, on: bool) -> Self {
+        self.journal.enabled = on;
+        self
+    }
+
+    /// Writes the journal to `path` instead of `<logs dir>/<stem>.jsonl`.
+    pub fn journal_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal.path = Some(path.into());
+        self
+    }
+
+    /// How hard the journal tries to be on disk (default [`Durability::Write`]).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.journal.durability = durability;
+        self
+    }
+
+    /// Lossy journal: when the writer falls behind, threads don't wait; the batches it can't
+    /// take are left out of the journal (they still reach the nested file) and `finish`
+    /// reports how many records that was. Off by default: a full queue makes the logging
+    /// thread wait.
+    pub fn lossy(mut self, lossy: bool) -> Self {
+        self.journal.lossy = lossy;
+        self
+    }
+
+    /// How many batches of records may wait for the journal writer (default 1024).
+    pub fn journal_queue(mut self, batches: usize) -> Self {
+        self.journal.capacity = batches.max(1);
+        self
+    }
+
     fn resolve_filter(&self, use_env: bool) -> Result<Filter, Error> {
         let mut filter = Filter::default();
         if use_env && self.level.is_none() && self.filter.is_none() {
@@ -310,8 +478,28 @@ impl WorkflowBuilder {
         Ok(filter)
     }
 
-    fn build(&self, output: Output, filter: Filter, run_id: String) -> Arc<Shared> {
+    fn build(
+        &self,
+        output: Output,
+        filter: Filter,
+        run_id: String,
+        journal_path: Option<PathBuf>,
+    ) -> Result<Arc<Shared>, Error> {
         let anchor = Anchor::now();
+        let collector = Arc::new(Collector::new(&self.name));
+        let journal = match journal_path {
+            Some(path) => Some(Journal::start(
+                path,
+                &self.journal,
+                journal::Header {
+                    workflow: &self.name,
+                    run_id: &run_id,
+                    anchor,
+                },
+                collector.clone(),
+            )?),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             name: self.name.clone(),
@@ -320,14 +508,15 @@ impl WorkflowBuilder {
             filter,
             pretty: self.pretty,
             output,
-            store: Mutex::new(Store::default()),
+            payload: (!self.payload.is_default()).then(|| Arc::new(self.payload.clone())),
+            collector,
+            journal,
             flush_epoch: AtomicU64::new(0),
             root_iterations: AtomicU64::new(0),
             nested_iterations: Mutex::new(HashMap::new()),
-            late_reported: AtomicBool::new(false),
         });
         register(&shared);
-        shared
+        Ok(shared)
     }
 
     fn build_file(&self) -> Result<Arc<Shared>, Error> {
@@ -352,8 +541,13 @@ impl WorkflowBuilder {
         let probe = dir.join(format!(".{stem}.json.tmp"));
         create_private(&probe).map_err(|e| Error::io("write to the logs directory", &probe, e))?;
         let _ = fs::remove_file(&probe);
-        let shared = self.build(Output::File { dir, stem }, filter, run);
-        Ok(shared)
+        let journal_path = self.journal.enabled.then(|| {
+            self.journal
+                .path
+                .clone()
+                .unwrap_or_else(|| journal::path_for(&dir, &stem))
+        });
+        self.build(Output::File { dir, stem }, filter, run, journal_path)
     }
 
     /// Starts the process's global workflow (Design A): every thread that has not entered
@@ -395,7 +589,10 @@ impl WorkflowBuilder {
             eprintln!("workflow-log: {e}; capturing at level info");
             Filter::default()
         });
-        let shared = self.build(Output::Memory, filter, run_id());
+        let shared = match self.build(Output::Memory, filter, run_id(), None) {
+            Ok(shared) => shared,
+            Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
+        };
         let value = {
             let _entered = local::enter(&shared, None);
             f()
@@ -405,9 +602,9 @@ impl WorkflowBuilder {
         } else {
             Status::Ok
         };
-        let records = shared.collect();
+        let (records, _) = shared.collect(status);
         unregister(shared.serial);
-        let json = tree::to_value(&shared.run_info(status), records);
+        let json = tree::to_value(&shared.run_info(status), records, local::thread_names());
         (value, json)
     }
 }
@@ -530,6 +727,11 @@ impl WorkflowGuard {
         }
     }
 
+    /// The path of the journal, if this workflow keeps one.
+    pub fn journal_path(&self) -> Option<PathBuf> {
+        self.shared.journal.as_ref().map(|j| j.path.clone())
+    }
+
     /// The path the nested JSON will be written to.
     pub fn path(&self) -> Option<PathBuf> {
         match &self.shared.output {
@@ -550,7 +752,7 @@ impl WorkflowGuard {
                 GLOBAL_GEN.fetch_add(1, Ordering::Release);
             }
         }
-        let records = self.shared.collect();
+        let (records, report) = self.shared.collect(status);
         unregister(self.shared.serial);
         let info = self.shared.run_info(status);
         let Output::File { dir, stem } = &self.shared.output else {
@@ -561,7 +763,13 @@ impl WorkflowGuard {
         let write = || -> std::io::Result<()> {
             let file = create_private(&tmp)?;
             let mut out = BufWriter::with_capacity(1 << 16, file);
-            tree::write(&info, records, self.shared.pretty, &mut out)?;
+            tree::write(
+                &info,
+                records,
+                local::thread_names(),
+                self.shared.pretty,
+                &mut out,
+            )?;
             out.flush()?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()
         };
@@ -570,6 +778,22 @@ impl WorkflowGuard {
             return Err(Error::io("write", &tmp, e));
         }
         fs::rename(&tmp, &path).map_err(|e| Error::io("rename the temp file to", &path, e))?;
+        if let Some(report) = report.filter(|r| r.lost > 0) {
+            let journal = self
+                .shared
+                .journal
+                .as_ref()
+                .map(|j| j.path.display().to_string());
+            return Err(Error::RecordsLost {
+                path: Some(path),
+                count: report.lost,
+                reason: format!(
+                    "the journal `{}` could not take them: {}",
+                    journal.unwrap_or_default(),
+                    report.error.unwrap_or_default()
+                ),
+            });
+        }
         Ok(path)
     }
 }

@@ -1,0 +1,153 @@
+//! Reading a journal back into the nested JSON, even the journal of a run that crashed.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::clock::Anchor;
+use crate::journal::JOURNAL_FORMAT;
+use crate::payload::Payload;
+use crate::record::{Kind, LogLine, Record, Status};
+use crate::tree::{self, RunInfo};
+use crate::{Error, Level};
+
+/// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
+/// assembly as [`WorkflowGuard::finish`](crate::WorkflowGuard::finish).
+///
+/// Records that were still open when the process died are `incomplete` (with `end_time` and
+/// `duration_us` null); so is the workflow if the journal has no end line. A torn last line, or
+/// any line that is not a journal line, is skipped: whatever bytes the file holds, this returns a
+/// document and never panics. Only a file that can't be read is an `Err`.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let log = workflow_log::Workflow::builder("crashy").logs_dir(dir.path()).start()?;
+/// let journal = log.journal_path().unwrap();
+/// {
+///     let _entered = log.enter();
+///     let _it = workflow_log::iteration().start();
+///     workflow_log::action("step").log();
+///     workflow_log::flush()?;
+///     std::mem::forget(_it); // as if the process died here
+/// }
+/// let recovered = workflow_log::recover(&journal)?;
+/// assert_eq!(recovered["iterations"][0]["status"], "incomplete");
+/// assert_eq!(recovered["iterations"][0]["actions"][0]["action_name"], "step");
+/// # drop(log);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn recover(journal: &Path) -> Result<Value, Error> {
+    let bytes = std::fs::read(journal).map_err(|e| Error::io("read the journal", journal, e))?;
+    Ok(from_bytes(&bytes))
+}
+
+/// Ticks are nanoseconds from the journal's start, shifted so that earlier ones stay positive.
+const ZERO: i128 = 1 << 62;
+
+fn tick(ns: i128) -> u64 {
+    (ZERO + ns).clamp(0, u64::MAX as i128) as u64
+}
+
+/// The nested JSON of a journal's bytes.
+pub(crate) fn from_bytes(bytes: &[u8]) -> Value {
+    let mut workflow = String::from("unknown");
+    let mut run_id = String::new();
+    let mut wall: Option<DateTime<Utc>> = None;
+    let mut end: Option<(Status, u64)> = None;
+    let mut names: Vec<Arc<str>> = Vec::new();
+    let mut name_index: HashMap<String, u32> = HashMap::new();
+    let mut records = Vec::new();
+    let mut last_tick = tick(0);
+
+    for line in bytes.split(|b| *b == b'\n') {
+        let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
+            continue;
+        };
+        if obj.get("journal").and_then(Value::as_str) == Some(JOURNAL_FORMAT) {
+            workflow = str_field(&obj, "workflow").unwrap_or("unknown").to_owned();
+            run_id = str_field(&obj, "run_id").unwrap_or_default().to_owned();
+            wall = str_field(&obj, "start_time")
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc));
+            continue;
+        }
+        if let Some(status) = str_field(&obj, "end").and_then(Status::parse) {
+            let at = obj.get("end_ns").and_then(Value::as_i64).unwrap_or(0);
+            end = Some((status, tick(at.into())));
+            continue;
+        }
+        let thread = str_field(&obj, "thread").unwrap_or("?");
+        let thread = *name_index.entry(thread.to_owned()).or_insert_with(|| {
+            names.push(thread.into());
+            (names.len() - 1) as u32
+        });
+        if let Some(rec) = record(&obj, thread) {
+            last_tick = last_tick.max(rec.end).max(rec.start);
+            records.push(rec);
+        }
+    }
+
+    let anchor = Anchor::from_parts(wall.unwrap_or(DateTime::UNIX_EPOCH), tick(0));
+    let (status, end_tick) = end.unwrap_or((Status::Incomplete, last_tick));
+    let info = RunInfo {
+        workflow: &workflow,
+        run_id: &run_id,
+        anchor,
+        end: end_tick,
+        status,
+    };
+    tree::to_value(&info, records, names)
+}
+
+fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    obj.get(key).and_then(Value::as_str)
+}
+
+fn payload(obj: &Map<String, Value>, key: &str) -> Option<Payload> {
+    obj.get(key)
+        .and_then(|v| serde_json::to_string(v).ok())
+        .map(Payload::from_json_unchecked)
+}
+
+/// One record line, or `None` if it isn't one.
+fn record(obj: &Map<String, Value>, thread: u32) -> Option<Record> {
+    let kind = Kind::parse(str_field(obj, "kind")?)?;
+    let status = Status::parse(str_field(obj, "status")?)?;
+    let mut rec = Record::new(kind, str_field(obj, "name")?.to_owned().into());
+    rec.id = obj.get("id")?.as_u64()?;
+    rec.parent = obj.get("parent").and_then(Value::as_u64).unwrap_or(0);
+    rec.status = status;
+    rec.thread = thread;
+    rec.number = obj.get("number").and_then(Value::as_u64).unwrap_or(0);
+    rec.start = tick(obj.get("start_ns")?.as_i64()?.into());
+    rec.end = tick(
+        obj.get("end_ns")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .into(),
+    )
+    .max(rec.start);
+    rec.input = payload(obj, "input");
+    rec.output = payload(obj, "output");
+    rec.error = str_field(obj, "error").map(Into::into);
+    if let Some(Value::Object(meta)) = obj.get("metadata") {
+        for (k, v) in meta {
+            if let Ok(text) = serde_json::to_string(v) {
+                rec.set_metadata(k.clone().into(), Payload::from_json_unchecked(text));
+            }
+        }
+    }
+    if let (Some(level), Some(logger)) = (str_field(obj, "level"), str_field(obj, "logger")) {
+        rec.log = Some(Box::new(LogLine {
+            level: level.parse::<Level>().ok()?,
+            logger: logger.into(),
+            message: str_field(obj, "message").unwrap_or_default().into(),
+        }));
+    }
+    Some(rec)
+}
