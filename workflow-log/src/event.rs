@@ -24,7 +24,7 @@ use crate::Level;
 /// assert_eq!(log["events"][0]["data"]["agent"], "my_agent");
 /// ```
 pub fn event(event_type: &str, data: impl Serialize) {
-    if !crate::workflow::any_enabled(Level::Info) {
+    if !local::enabled(Level::Info) {
         return;
     }
     let mut rec = Record::new(Kind::Event, Cow::Owned(event_type.to_owned()));
@@ -56,7 +56,7 @@ pub fn event(event_type: &str, data: impl Serialize) {
 /// assert_eq!(interaction["actions"][1]["input_data"]["message"], "Done");
 /// ```
 pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
-    if !crate::workflow::any_enabled(Level::Info) {
+    if !local::enabled(Level::Info) {
         return;
     }
     let mut rec = Record::new(Kind::Action, Cow::Borrowed("simple_log"));

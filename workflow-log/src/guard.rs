@@ -207,8 +207,7 @@ impl fmt::Debug for InteractionBuilder {
 
 impl InteractionBuilder {
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
-        let rec =
-            crate::workflow::any_enabled(level).then(|| Record::new(Kind::Interaction, agent));
+        let rec = local::enabled(level).then(|| Record::new(Kind::Interaction, agent));
         InteractionBuilder { rec, level }
     }
 
@@ -223,7 +222,7 @@ impl InteractionBuilder {
     /// The record's level (default `Info`).
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
-        if !crate::workflow::any_enabled(level) {
+        if !local::enabled(level) {
             self.rec = None;
         }
         self
@@ -300,7 +299,7 @@ impl fmt::Debug for ActionBuilder {
 
 impl ActionBuilder {
     fn new(name: Cow<'static, str>, level: Level) -> Self {
-        let rec = crate::workflow::any_enabled(level).then(|| Record::new(Kind::Action, name));
+        let rec = local::enabled(level).then(|| Record::new(Kind::Action, name));
         ActionBuilder { rec, level }
     }
 
@@ -343,7 +342,7 @@ impl ActionBuilder {
     /// The record's level (default `Info`).
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
-        if !crate::workflow::any_enabled(level) {
+        if !local::enabled(level) {
             self.rec = None;
         }
         self

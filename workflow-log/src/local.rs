@@ -355,6 +355,14 @@ pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
     });
 }
 
+/// Whether this thread's current workflow keeps records at `level`: one relaxed load when no
+/// workflow anywhere does, else a look at this thread's state.
+#[inline]
+pub(crate) fn enabled(level: Level) -> bool {
+    workflow::any_enabled(level)
+        && with(|l| l.current().is_some_and(|s| s.records_enabled(level))).unwrap_or(false)
+}
+
 /// Runs `f` with this thread's current workflow, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Option<R> {
     let shared = with(|l| l.current().cloned()).flatten()?;

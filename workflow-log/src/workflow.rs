@@ -153,7 +153,7 @@ const CHUNK: usize = 4096;
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// Every live workflow, so that a record can find its workflow by serial on the slow path, and
-/// the lowest threshold among them, so that a disabled record costs one load and a branch.
+/// the lowest record threshold among them, so that a disabled record costs one load and a branch.
 static LIVE: Mutex<Vec<(u64, Weak<Shared>, u8)>> = Mutex::new(Vec::new());
 static MIN_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
 
@@ -166,11 +166,7 @@ pub(crate) fn any_enabled(level: Level) -> bool {
 fn register(shared: &Arc<Shared>) {
     let mut live = lock(&LIVE);
     live.retain(|(_, w, _)| w.strong_count() > 0);
-    live.push((
-        shared.serial,
-        Arc::downgrade(shared),
-        shared.filter.min_threshold(),
-    ));
+    live.push((shared.serial, Arc::downgrade(shared), shared.filter.default));
     update_min(&live);
 }
 
@@ -204,18 +200,6 @@ pub(crate) fn find(serial: u64) -> Option<Arc<Shared>> {
         .iter()
         .find(|(s, _, _)| *s == serial)
         .and_then(|(_, w, _)| w.upgrade())
-}
-
-impl Filter {
-    /// The lowest threshold anything in this filter lets through.
-    fn min_threshold(&self) -> u8 {
-        self.names
-            .values()
-            .copied()
-            .chain(std::iter::once(self.default))
-            .min()
-            .unwrap_or(OFF)
-    }
 }
 
 impl Shared {
