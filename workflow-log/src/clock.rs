@@ -25,9 +25,14 @@ pub(crate) struct Anchor {
 impl Anchor {
     pub(crate) fn now() -> Self {
         let tick = now();
+        let wall = Utc::now();
+        // Both ends on whole microseconds (moving the anchor by less than 1 µs): then a tick's
+        // time, cut to the microsecond, is the anchor's plus the tick's whole microseconds, and
+        // `end_time - start_time == duration_us` holds exactly.
+        let wall_sub = i64::from(wall.timestamp_subsec_nanos() % 1000);
         Anchor {
-            wall: Utc::now(),
-            tick,
+            wall: wall - TimeDelta::nanoseconds(wall_sub),
+            tick: tick - tick % 1000,
         }
     }
 
@@ -67,4 +72,28 @@ pub(crate) fn duration_us(start: u64, end: u64) -> u64 {
     // Rounding both ends down to the microsecond, as the timestamps do, keeps
     // `end_time - start_time == duration_us`.
     (end / 1000).saturating_sub(start / 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_the_difference_of_the_timestamps() {
+        let a = Anchor::now();
+        assert_eq!(a.tick() % 1000, 0);
+        assert_eq!(a.wall().timestamp_subsec_nanos() % 1000, 0);
+        let micros = |tick| a.at(tick).timestamp_micros() as u64;
+        for start in [
+            a.tick(),
+            a.tick() + 1,
+            a.tick() + 999,
+            a.tick() + 123_456_789,
+        ] {
+            for len in [0, 1, 999, 1000, 1001, 7_654_321] {
+                let end = start + len;
+                assert_eq!(duration_us(start, end), micros(end) - micros(start));
+            }
+        }
+    }
 }

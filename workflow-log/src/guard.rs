@@ -109,7 +109,7 @@ macro_rules! guard_common {
 /// ```
 pub fn iteration() -> IterationBuilder {
     IterationBuilder {
-        number: 0,
+        number: None,
         level: Level::Info,
     }
 }
@@ -118,14 +118,14 @@ pub fn iteration() -> IterationBuilder {
 #[derive(Debug)]
 #[must_use = "an iteration is only recorded once `.start()` is called"]
 pub struct IterationBuilder {
-    number: u64,
+    number: Option<u64>,
     level: Level,
 }
 
 impl IterationBuilder {
     /// An explicit number instead of the next among its siblings.
     pub fn number(mut self, number: u64) -> Self {
-        self.number = number;
+        self.number = Some(number);
         self
     }
 
@@ -138,7 +138,9 @@ impl IterationBuilder {
     /// Opens the iteration; it closes when the guard drops.
     pub fn start(self) -> IterationGuard {
         let mut rec = Record::new(Kind::Iteration, Cow::Borrowed(""));
-        rec.number = self.number;
+        if let Some(number) = self.number {
+            rec.number = number;
+        }
         IterationGuard {
             open: start(rec, self.level),
             _not_send: PhantomData,
@@ -193,8 +195,12 @@ pub fn interaction(agent: impl Into<Cow<'static, str>>) -> InteractionBuilder {
 /// Configures an interaction before it starts; see [`interaction`].
 #[must_use = "an interaction is only recorded once `.start()` is called"]
 pub struct InteractionBuilder {
+    /// Made whenever this thread's workflow keeps records at some level, so that `.level()`
+    /// can still raise the level above the default.
     rec: Option<Record>,
     level: Level,
+    /// Whether the record is kept at `level`: payloads are only captured then.
+    keep: bool,
 }
 
 impl fmt::Debug for InteractionBuilder {
@@ -206,32 +212,41 @@ impl fmt::Debug for InteractionBuilder {
 }
 
 impl InteractionBuilder {
+    /// The record, if it is kept at its level.
+    fn kept(&mut self) -> Option<&mut Record> {
+        self.rec.as_mut().filter(|_| self.keep)
+    }
+
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
-        let rec = local::enabled(level).then(|| Record::new(Kind::Interaction, agent));
-        InteractionBuilder { rec, level }
+        // `Record::new` doesn't allocate: a disabled record still costs nothing.
+        let rec = local::enabled(Level::Error).then(|| Record::new(Kind::Interaction, agent));
+        let keep = rec.is_some() && local::enabled(level);
+        InteractionBuilder { rec, level, keep }
     }
 
     /// The agent's input, serialised now.
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        if let Some(rec) = &mut self.rec {
+        if let Some(rec) = self.kept() {
             rec.input = Some(payload::json(input));
         }
         self
     }
 
-    /// The record's level (default `Info`).
+    /// The record's level (default `Info`): below the workflow's level it is not recorded.
+    /// Set it before the payloads: they are only captured when the record is kept.
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
-        if !local::enabled(level) {
-            self.rec = None;
-        }
+        self.keep = self.rec.is_some() && local::enabled(level);
         self
     }
 
     /// Opens the interaction; it closes when the guard drops.
     pub fn start(self) -> InteractionGuard {
         InteractionGuard {
-            open: self.rec.and_then(|rec| start(rec, self.level)),
+            open: self
+                .rec
+                .filter(|_| self.keep)
+                .and_then(|rec| start(rec, self.level)),
             _not_send: PhantomData,
         }
     }
@@ -285,8 +300,12 @@ pub fn action(name: impl Into<Cow<'static, str>>) -> ActionBuilder {
 /// Configures an action before it is logged or started; see [`action`].
 #[must_use = "an action is only recorded by `.log()` or `.start()`"]
 pub struct ActionBuilder {
+    /// Made whenever this thread's workflow keeps records at some level, so that `.level()`
+    /// can still raise the level above the default.
     rec: Option<Record>,
     level: Level,
+    /// Whether the record is kept at `level`: payloads are only captured then.
+    keep: bool,
 }
 
 impl fmt::Debug for ActionBuilder {
@@ -298,14 +317,21 @@ impl fmt::Debug for ActionBuilder {
 }
 
 impl ActionBuilder {
+    /// The record, if it is kept at its level.
+    fn kept(&mut self) -> Option<&mut Record> {
+        self.rec.as_mut().filter(|_| self.keep)
+    }
+
     fn new(name: Cow<'static, str>, level: Level) -> Self {
-        let rec = local::enabled(level).then(|| Record::new(Kind::Action, name));
-        ActionBuilder { rec, level }
+        // `Record::new` doesn't allocate: a disabled record still costs nothing.
+        let rec = local::enabled(Level::Error).then(|| Record::new(Kind::Action, name));
+        let keep = rec.is_some() && local::enabled(level);
+        ActionBuilder { rec, level, keep }
     }
 
     /// The action's input, serialised now.
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        if let Some(rec) = &mut self.rec {
+        if let Some(rec) = self.kept() {
             rec.input = Some(payload::json(input));
         }
         self
@@ -313,7 +339,7 @@ impl ActionBuilder {
 
     /// The action's output (for `.log()`; a started action sets it on its guard).
     pub fn output<T: Serialize + ?Sized>(mut self, output: &T) -> Self {
-        if let Some(rec) = &mut self.rec {
+        if let Some(rec) = self.kept() {
             rec.output = Some(payload::json(output));
         }
         self
@@ -325,7 +351,7 @@ impl ActionBuilder {
         key: impl Into<Cow<'static, str>>,
         value: &T,
     ) -> Self {
-        if let Some(rec) = &mut self.rec {
+        if let Some(rec) = self.kept() {
             rec.set_metadata(key.into(), payload::json(value));
         }
         self
@@ -339,19 +365,18 @@ impl ActionBuilder {
         self
     }
 
-    /// The record's level (default `Info`).
+    /// The record's level (default `Info`): below the workflow's level it is not recorded.
+    /// Set it before the payloads: they are only captured when the record is kept.
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
-        if !local::enabled(level) {
-            self.rec = None;
-        }
+        self.keep = self.rec.is_some() && local::enabled(level);
         self
     }
 
     /// Records an instant action (start and end at the same time) under the innermost open
     /// record.
     pub fn log(self) {
-        if let Some(rec) = self.rec {
+        if let Some(rec) = self.rec.filter(|_| self.keep) {
             local::emit(rec, Some(self.level));
         }
     }
@@ -359,7 +384,10 @@ impl ActionBuilder {
     /// Opens a timed action; it closes when the guard drops.
     pub fn start(self) -> ActionGuard {
         ActionGuard {
-            open: self.rec.and_then(|rec| start(rec, self.level)),
+            open: self
+                .rec
+                .filter(|_| self.keep)
+                .and_then(|rec| start(rec, self.level)),
             _not_send: PhantomData,
         }
     }

@@ -274,9 +274,9 @@ impl Writer {
                     self.sync();
                     self.count_unwritten();
                     let mut line = String::new();
-                    let _ = write!(
+                    let _ = writeln!(
                         line,
-                        "{{\"end\":\"{}\",\"end_ns\":{}}}\n",
+                        "{{\"end\":\"{}\",\"end_ns\":{}}}",
                         status.as_str(),
                         end as i128 - self.anchor_tick as i128
                     );

@@ -154,7 +154,7 @@ impl Local {
         rec.parent = self.top().map_or(0, |f| f.id);
         rec.thread = self.thread();
         rec.start = clock::now();
-        if rec.kind == Kind::Iteration && rec.number == 0 {
+        if rec.kind == Kind::Iteration && rec.number == crate::record::AUTO_NUMBER {
             rec.number = self.current()?.next_iteration_number(rec.parent);
         }
         self.stack.push(Frame {

@@ -70,6 +70,9 @@ pub(crate) struct LogLine {
     pub(crate) message: Box<str>,
 }
 
+/// The `number` of an iteration that takes the next number among its siblings when it opens.
+pub(crate) const AUTO_NUMBER: u64 = u64::MAX;
+
 /// One record, flat: it knows its parent only by id. `parent == 0` is the workflow itself.
 #[derive(Debug)]
 pub(crate) struct Record {
@@ -102,7 +105,11 @@ impl Record {
             kind,
             status: Status::Ok,
             thread: 0,
-            number: 0,
+            number: if kind == Kind::Iteration {
+                AUTO_NUMBER
+            } else {
+                0
+            },
             start: 0,
             end: 0,
             name,

@@ -47,7 +47,9 @@ pub fn recover(journal: &Path) -> Result<Value, Error> {
 }
 
 /// Ticks are nanoseconds from the journal's start, shifted so that earlier ones stay positive.
-const ZERO: i128 = 1 << 62;
+/// The shift is whole microseconds, like a live workflow's anchor, so that durations come out
+/// as they do in the nested file.
+const ZERO: i128 = (1 << 62) / 1000 * 1000;
 
 fn tick(ns: i128) -> u64 {
     (ZERO + ns).clamp(0, u64::MAX as i128) as u64

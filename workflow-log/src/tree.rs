@@ -4,11 +4,15 @@
 //! The writer walks the tree with an explicit stack, so a deeply recursive agent can't overflow
 //! the stack of the thread that writes its log.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::clock::{self, Anchor};
+use serde_json::{Map, Value};
+
+use crate::payload::escape_into;
 use crate::record::{Kind, Payload, Record, Status};
 
 /// The workflow-level fields of a run.
@@ -59,9 +63,8 @@ impl Tree {
             .collect();
         let mut seen = HashSet::with_capacity(records.len());
         records.retain(|r| {
-            let keep = r.kind == Kind::Event
-                || (r.status != Status::Incomplete || !closed.contains(&r.id)) && seen.insert(r.id);
-            keep
+            r.kind == Kind::Event
+                || (r.status != Status::Incomplete || !closed.contains(&r.id)) && seen.insert(r.id)
         });
         records.sort_by_key(|r| (r.start, r.id));
         let index: HashMap<u64, usize> = records
@@ -110,74 +113,54 @@ impl Tree {
         }
     }
 
-    /// Writes the nested JSON document.
-    pub(crate) fn write<W: Write>(
-        &self,
-        info: &RunInfo<'_>,
-        pretty: bool,
-        out: &mut W,
-    ) -> io::Result<()> {
-        let mut w = Writer {
-            out,
-            pretty,
-            depth: 0,
-        };
+    /// Walks the tree once, emitting the nested document into `e`. The walk keeps its own
+    /// stack, so nesting depth costs heap, not call stack.
+    fn emit<E: Emit>(&self, info: &RunInfo<'_>, e: &mut E) -> io::Result<()> {
         let a = &info.anchor;
-        w.raw("{")?;
-        w.depth += 1;
-        w.key_first("schema")?;
-        w.string(SCHEMA)?;
-        w.key("workflow")?;
-        w.string(info.workflow)?;
-        w.key("run_id")?;
-        w.string(info.run_id)?;
-        w.key("start_time")?;
-        w.string(&clock::rfc3339(a.wall()))?;
-        w.key("end_time")?;
-        w.string(&a.format(info.end))?;
-        w.key("status")?;
-        w.string(info.status.as_str())?;
+        e.begin_object()?;
+        e.key("schema")?;
+        e.str(SCHEMA)?;
+        e.key("workflow")?;
+        e.str(info.workflow)?;
+        e.key("run_id")?;
+        e.str(info.run_id)?;
+        e.key("start_time")?;
+        e.str(&clock::rfc3339(a.wall()))?;
+        e.key("end_time")?;
+        e.str(&a.format(info.end))?;
+        e.key("status")?;
+        e.str(info.status.as_str())?;
         // (node, group, next child in the group)
         let root = self.records.len();
         let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, 0)];
-        self.open_group(&mut w, root, 0)?;
+        self.open_group(e, root, 0)?;
         while let Some(top) = stack.last_mut() {
             let (node, g, j) = *top;
             let list = &self.children[node][g];
             if j < list.len() {
                 top.2 += 1;
                 let child = list[j] as usize;
-                w.item(j == 0)?;
                 if self.records[child].kind == Kind::Event {
-                    self.write_event(&mut w, child, a)?;
+                    self.emit_event(e, child, a)?;
                 } else {
-                    self.write_record_head(&mut w, child, a)?;
+                    self.emit_record_head(e, child, a)?;
                     stack.push((child, 0, 0));
-                    self.open_group(&mut w, child, 0)?;
+                    self.open_group(e, child, 0)?;
                 }
                 continue;
             }
             // This group is done: close it, open the next one or close the node.
             if self.emits_group(node, g) {
-                w.depth -= 1;
-                if !list.is_empty() {
-                    w.newline()?;
-                }
-                w.raw("]")?;
+                e.end_array()?;
             }
             if g + 1 < 4 {
                 top.1 += 1;
                 top.2 = 0;
-                self.open_group(&mut w, node, g + 1)?;
+                self.open_group(e, node, g + 1)?;
             } else {
                 stack.pop();
-                w.depth -= 1;
-                w.newline()?;
-                w.raw("}")?;
+                e.end_object()?;
             }
-        }
-        if pretty {
-            w.raw("\n")?;
         }
         Ok(())
     }
@@ -196,152 +179,320 @@ impl Tree {
         }
     }
 
-    fn open_group<W: Write>(&self, w: &mut Writer<'_, W>, node: usize, g: usize) -> io::Result<()> {
+    fn open_group<E: Emit>(&self, e: &mut E, node: usize, g: usize) -> io::Result<()> {
         if self.emits_group(node, g) {
-            w.key(GROUP_KEYS[g])?;
-            w.raw("[")?;
-            w.depth += 1;
+            e.key(GROUP_KEYS[g])?;
+            e.begin_array()?;
         }
         Ok(())
     }
 
-    fn write_record_head<W: Write>(
-        &self,
-        w: &mut Writer<'_, W>,
-        i: usize,
-        a: &Anchor,
-    ) -> io::Result<()> {
+    fn emit_record_head<E: Emit>(&self, e: &mut E, i: usize, a: &Anchor) -> io::Result<()> {
         let r = &self.records[i];
-        w.raw("{")?;
-        w.depth += 1;
-        w.key_first("id")?;
-        w.string(&r.id.to_string())?;
+        e.begin_object()?;
+        e.key("id")?;
+        e.str(&r.id.to_string())?;
         match r.kind {
             Kind::Iteration => {
-                w.key("iteration_number")?;
-                w.raw(&r.number.to_string())?;
+                e.key("iteration_number")?;
+                e.uint(r.number)?;
             }
             Kind::Interaction => {
-                w.key("agent_name")?;
-                w.string(&r.name)?;
-                w.key("input")?;
-                w.payload(r.input.as_ref())?;
-                w.key("output")?;
-                w.payload(r.output.as_ref())?;
+                e.key("agent_name")?;
+                e.str(&r.name)?;
+                e.key("input")?;
+                e.payload(r.input.as_ref())?;
+                e.key("output")?;
+                e.payload(r.output.as_ref())?;
             }
             Kind::Action | Kind::Event => {
-                w.key("action_name")?;
-                w.string(&r.name)?;
-                w.key("input_data")?;
-                w.payload(r.input.as_ref())?;
-                w.key("output_data")?;
-                w.payload(r.output.as_ref())?;
-                w.key("metadata")?;
-                w.raw("{")?;
-                for (k, (key, value)) in r.metadata.iter().enumerate() {
-                    if k > 0 {
-                        w.raw(",")?;
-                    }
-                    w.string(key)?;
-                    w.raw(":")?;
-                    w.raw(value.as_str())?;
-                }
-                w.raw("}")?;
+                e.key("action_name")?;
+                e.str(&r.name)?;
+                e.key("input_data")?;
+                e.payload(r.input.as_ref())?;
+                e.key("output_data")?;
+                e.payload(r.output.as_ref())?;
+                e.key("metadata")?;
+                e.metadata(&r.metadata)?;
             }
         }
-        w.key("start_time")?;
-        w.string(&a.format(r.start))?;
-        w.key("end_time")?;
+        e.key("start_time")?;
+        e.str(&a.format(r.start))?;
+        e.key("end_time")?;
         if r.status == Status::Incomplete {
-            w.raw("null")?;
-            w.key("duration_us")?;
-            w.raw("null")?;
+            e.null()?;
+            e.key("duration_us")?;
+            e.null()?;
         } else {
-            w.string(&a.format(r.end))?;
-            w.key("duration_us")?;
-            w.raw(&clock::duration_us(r.start, r.end).to_string())?;
+            e.str(&a.format(r.end))?;
+            e.key("duration_us")?;
+            e.uint(clock::duration_us(r.start, r.end))?;
         }
-        w.key("status")?;
-        w.string(r.status.as_str())?;
+        e.key("status")?;
+        e.str(r.status.as_str())?;
         if let Some(error) = &r.error {
-            w.key("error")?;
-            w.string(error)?;
+            e.key("error")?;
+            e.str(error)?;
         }
-        w.key("thread")?;
-        w.string(self.names.get(r.thread as usize).map_or("?", |n| n))?;
-        Ok(())
+        e.key("thread")?;
+        e.str(self.names.get(r.thread as usize).map_or("?", |n| n))
     }
 
-    fn write_event<W: Write>(&self, w: &mut Writer<'_, W>, i: usize, a: &Anchor) -> io::Result<()> {
+    fn emit_event<E: Emit>(&self, e: &mut E, i: usize, a: &Anchor) -> io::Result<()> {
         let r = &self.records[i];
-        w.raw("{")?;
-        w.depth += 1;
-        w.key_first("timestamp")?;
-        w.string(&a.format(r.start))?;
-        w.key("event_type")?;
-        w.string(&r.name)?;
+        e.begin_object()?;
+        e.key("timestamp")?;
+        e.str(&a.format(r.start))?;
+        e.key("event_type")?;
+        e.str(&r.name)?;
         if let Some(log) = &r.log {
-            w.key("level")?;
-            w.string(log.level.as_str())?;
-            w.key("logger")?;
-            w.string(&log.logger)?;
-            w.key("message")?;
-            w.string(&log.message)?;
+            e.key("level")?;
+            e.str(log.level.as_str())?;
+            e.key("logger")?;
+            e.str(&log.logger)?;
+            e.key("message")?;
+            e.str(&log.message)?;
         }
-        w.key("data")?;
-        w.payload(r.input.as_ref())?;
-        w.depth -= 1;
-        w.newline()?;
-        w.raw("}")
+        e.key("data")?;
+        e.payload(r.input.as_ref())?;
+        e.end_object()
     }
 }
 
-struct Writer<'a, W> {
+/// What the tree walk emits into: JSON text (the file) or a `serde_json::Value` (`capture`,
+/// `recover`). One walk serves both, so they can't disagree.
+trait Emit {
+    fn begin_object(&mut self) -> io::Result<()>;
+    fn end_object(&mut self) -> io::Result<()>;
+    fn begin_array(&mut self) -> io::Result<()>;
+    fn end_array(&mut self) -> io::Result<()>;
+    /// The next key of the object being emitted.
+    fn key(&mut self, key: &str) -> io::Result<()>;
+    fn str(&mut self, s: &str) -> io::Result<()>;
+    fn uint(&mut self, n: u64) -> io::Result<()>;
+    fn null(&mut self) -> io::Result<()>;
+    /// A captured value, or `null`.
+    fn payload(&mut self, p: Option<&Payload>) -> io::Result<()>;
+    /// An action's `metadata` object.
+    fn metadata(&mut self, entries: &[(Cow<'static, str>, Payload)]) -> io::Result<()>;
+}
+
+/// JSON text, indented or compact. Payloads and metadata stay on one line.
+struct Text<'a, W> {
     out: &'a mut W,
     pretty: bool,
-    depth: usize,
+    /// Per open container: (is an array, has no item yet).
+    open: Vec<(bool, bool)>,
 }
 
-impl<W: Write> Writer<'_, W> {
+impl<W: Write> Text<'_, W> {
     fn raw(&mut self, s: &str) -> io::Result<()> {
         self.out.write_all(s.as_bytes())
     }
 
-    fn newline(&mut self) -> io::Result<()> {
+    fn newline(&mut self, depth: usize) -> io::Result<()> {
         if self.pretty {
             self.out.write_all(b"\n")?;
-            for _ in 0..self.depth {
+            for _ in 0..depth {
                 self.out.write_all(b"  ")?;
             }
         }
         Ok(())
     }
 
-    fn key_first(&mut self, key: &str) -> io::Result<()> {
-        self.newline()?;
-        self.string(key)?;
-        self.raw(if self.pretty { ": " } else { ":" })
+    /// Separates array items (an object's values follow their key).
+    fn before_value(&mut self) -> io::Result<()> {
+        let depth = self.open.len();
+        if let Some((true, first)) = self.open.last_mut() {
+            let was_first = std::mem::replace(first, false);
+            if !was_first {
+                self.raw(",")?;
+            }
+            self.newline(depth)?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, bracket: &str) -> io::Result<()> {
+        let (_, empty) = self.open.pop().unwrap_or((false, true));
+        if !empty {
+            let depth = self.open.len();
+            self.newline(depth)?;
+        }
+        self.raw(bracket)?;
+        if self.open.is_empty() && self.pretty {
+            self.raw("\n")?;
+        }
+        Ok(())
+    }
+
+    fn quoted(&mut self, s: &str) -> io::Result<()> {
+        let mut buf = String::with_capacity(s.len() + 2);
+        buf.push('"');
+        escape_into(&mut buf, s);
+        buf.push('"');
+        self.raw(&buf)
+    }
+}
+
+impl<W: Write> Emit for Text<'_, W> {
+    fn begin_object(&mut self) -> io::Result<()> {
+        self.before_value()?;
+        self.open.push((false, true));
+        self.raw("{")
+    }
+
+    fn end_object(&mut self) -> io::Result<()> {
+        self.close("}")
+    }
+
+    fn begin_array(&mut self) -> io::Result<()> {
+        self.before_value()?;
+        self.open.push((true, true));
+        self.raw("[")
+    }
+
+    fn end_array(&mut self) -> io::Result<()> {
+        self.close("]")
     }
 
     fn key(&mut self, key: &str) -> io::Result<()> {
-        self.raw(",")?;
-        self.key_first(key)
-    }
-
-    fn item(&mut self, first: bool) -> io::Result<()> {
-        if !first {
-            self.raw(",")?;
+        let depth = self.open.len();
+        if let Some((_, first)) = self.open.last_mut() {
+            let was_first = std::mem::replace(first, false);
+            if !was_first {
+                self.raw(",")?;
+            }
         }
-        self.newline()
+        self.newline(depth)?;
+        self.quoted(key)?;
+        self.raw(if self.pretty { ": " } else { ":" })
     }
 
-    fn string(&mut self, s: &str) -> io::Result<()> {
-        serde_json::to_writer(&mut *self.out, s).map_err(io::Error::from)
+    fn str(&mut self, s: &str) -> io::Result<()> {
+        self.before_value()?;
+        self.quoted(s)
+    }
+
+    fn uint(&mut self, n: u64) -> io::Result<()> {
+        self.before_value()?;
+        self.raw(&n.to_string())
+    }
+
+    fn null(&mut self) -> io::Result<()> {
+        self.before_value()?;
+        self.raw("null")
     }
 
     fn payload(&mut self, p: Option<&Payload>) -> io::Result<()> {
+        self.before_value()?;
         self.raw(p.map_or("null", Payload::as_str))
     }
+
+    fn metadata(&mut self, entries: &[(Cow<'static, str>, Payload)]) -> io::Result<()> {
+        self.before_value()?;
+        self.raw("{")?;
+        for (i, (key, value)) in entries.iter().enumerate() {
+            if i > 0 {
+                self.raw(",")?;
+            }
+            self.quoted(key)?;
+            self.raw(":")?;
+            self.raw(value.as_str())?;
+        }
+        self.raw("}")
+    }
+}
+
+/// A `serde_json::Value`, built without recursion.
+#[derive(Default)]
+struct ValueBuilder {
+    /// Open containers; an object carries the key its next value goes under.
+    open: Vec<(Value, Option<String>)>,
+    done: Option<Value>,
+}
+
+impl ValueBuilder {
+    fn put(&mut self, value: Value) {
+        match self.open.last_mut() {
+            None => self.done = Some(value),
+            Some((Value::Array(items), _)) => items.push(value),
+            Some((Value::Object(map), key)) => {
+                map.insert(key.take().unwrap_or_default(), value);
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((value, _)) = self.open.pop() {
+            self.put(value);
+        }
+    }
+}
+
+impl Emit for ValueBuilder {
+    fn begin_object(&mut self) -> io::Result<()> {
+        self.open.push((Value::Object(Map::new()), None));
+        Ok(())
+    }
+
+    fn end_object(&mut self) -> io::Result<()> {
+        self.close();
+        Ok(())
+    }
+
+    fn begin_array(&mut self) -> io::Result<()> {
+        self.open.push((Value::Array(Vec::new()), None));
+        Ok(())
+    }
+
+    fn end_array(&mut self) -> io::Result<()> {
+        self.close();
+        Ok(())
+    }
+
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        if let Some((_, slot)) = self.open.last_mut() {
+            *slot = Some(key.to_owned());
+        }
+        Ok(())
+    }
+
+    fn str(&mut self, s: &str) -> io::Result<()> {
+        self.put(Value::String(s.to_owned()));
+        Ok(())
+    }
+
+    fn uint(&mut self, n: u64) -> io::Result<()> {
+        self.put(Value::from(n));
+        Ok(())
+    }
+
+    fn null(&mut self) -> io::Result<()> {
+        self.put(Value::Null);
+        Ok(())
+    }
+
+    fn payload(&mut self, p: Option<&Payload>) -> io::Result<()> {
+        self.put(p.map_or(Value::Null, payload_value));
+        Ok(())
+    }
+
+    fn metadata(&mut self, entries: &[(Cow<'static, str>, Payload)]) -> io::Result<()> {
+        let map = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), payload_value(v)))
+            .collect();
+        self.put(Value::Object(map));
+        Ok(())
+    }
+}
+
+/// A payload as a value. Payloads are depth-limited when captured; one that is still too deep
+/// for the parser (a configured limit above 127) is kept as its JSON text.
+fn payload_value(p: &Payload) -> Value {
+    serde_json::from_str(p.as_str()).unwrap_or_else(|_| Value::String(p.as_str().to_owned()))
 }
 
 /// Writes the nested JSON of `records` to `out`.
@@ -352,20 +503,18 @@ pub(crate) fn write<W: Write>(
     pretty: bool,
     out: &mut W,
 ) -> io::Result<()> {
-    Tree::assemble(records, names).write(info, pretty, out)
+    let mut text = Text {
+        out,
+        pretty,
+        open: Vec::new(),
+    };
+    Tree::assemble(records, names).emit(info, &mut text)
 }
 
 /// The nested JSON of `records` as a value.
-pub(crate) fn to_value(
-    info: &RunInfo<'_>,
-    records: Vec<Record>,
-    names: Vec<Arc<str>>,
-) -> serde_json::Value {
-    let mut buf = Vec::new();
-    if let Err(e) = write(info, records, names, false, &mut buf) {
-        return serde_json::json!({ "schema": SCHEMA, "error": e.to_string() });
-    }
-    serde_json::from_slice(&buf).unwrap_or_else(|e| {
-        serde_json::json!({ "schema": SCHEMA, "error": format!("the log could not be read back: {e}") })
-    })
+pub(crate) fn to_value(info: &RunInfo<'_>, records: Vec<Record>, names: Vec<Arc<str>>) -> Value {
+    let mut v = ValueBuilder::default();
+    // Emitting into a value can't fail.
+    let _ = Tree::assemble(records, names).emit(info, &mut v);
+    v.done.unwrap_or(Value::Null)
 }

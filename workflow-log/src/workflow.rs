@@ -260,26 +260,25 @@ impl Shared {
         }
     }
 
-    fn run_info(&self, status: Status) -> RunInfo<'_> {
+    fn run_info(&self, status: Status, end: u64) -> RunInfo<'_> {
         RunInfo {
             workflow: &self.name,
             run_id: &self.run_id,
             anchor: self.anchor,
-            end: clock::now(),
+            end,
             status,
         }
     }
 
     /// Closes what this thread still holds for the workflow, stops the journal, and collects
     /// every record.
-    fn collect(&self, status: Status) -> (Vec<Record>, Option<journal::Report>) {
+    /// Returns them with the run's end tick, the same in the journal and in the nested JSON.
+    fn collect(&self, status: Status) -> (Vec<Record>, Option<journal::Report>, u64) {
         self.flush_epoch.fetch_add(1, Ordering::Relaxed);
         local::flush_for(self);
-        let report = self
-            .journal
-            .as_ref()
-            .map(|j| j.finish(status, clock::now()));
-        (self.collector.take(), report)
+        let end = clock::now();
+        let report = self.journal.as_ref().map(|j| j.finish(status, end));
+        (self.collector.take(), report, end)
     }
 }
 
@@ -586,9 +585,13 @@ impl WorkflowBuilder {
         } else {
             Status::Ok
         };
-        let (records, _) = shared.collect(status);
+        let (records, _, end) = shared.collect(status);
         unregister(shared.serial);
-        let json = tree::to_value(&shared.run_info(status), records, local::thread_names());
+        let json = tree::to_value(
+            &shared.run_info(status, end),
+            records,
+            local::thread_names(),
+        );
         (value, json)
     }
 }
@@ -736,9 +739,9 @@ impl WorkflowGuard {
                 GLOBAL_GEN.fetch_add(1, Ordering::Release);
             }
         }
-        let (records, report) = self.shared.collect(status);
+        let (records, report, end) = self.shared.collect(status);
         unregister(self.shared.serial);
-        let info = self.shared.run_info(status);
+        let info = self.shared.run_info(status, end);
         let Output::File { dir, stem } = &self.shared.output else {
             return Ok(PathBuf::new());
         };

@@ -1,0 +1,197 @@
+//! Design D: `log_simple` opens an iteration and an interaction itself when none is open.
+
+use serde_json::{json, Value};
+use workflow_log_tests::{capture_valid, children, labels, records, Kind};
+
+/// The `message`s of a record's `simple_log` actions.
+fn simple_messages(record: &Value) -> Vec<String> {
+    children(record, "actions")
+        .iter()
+        .map(|a| {
+            assert_eq!(a["action_name"], "simple_log");
+            a["input_data"]["message"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn with_nothing_open_it_opens_an_iteration_and_an_interaction() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple(
+            "executor_agent",
+            "Hello world",
+            json!({"some_key": "value"}),
+        );
+    });
+    assert_eq!(children(&log, "iterations").len(), 1);
+    assert!(log.get("actions").is_none());
+    let it = &log["iterations"][0];
+    assert_eq!(it["iteration_number"], 1);
+    assert_eq!(it["status"], "ok");
+    assert_eq!(labels(it, "interactions"), ["executor_agent"]);
+    let agent = &it["interactions"][0];
+    assert_eq!(agent["status"], "ok");
+    assert!(agent["end_time"].is_string(), "closed when the run ended");
+    let action = &agent["actions"][0];
+    assert_eq!(action["action_name"], "simple_log");
+    assert_eq!(action["input_data"], json!({"message": "Hello world"}));
+    assert_eq!(action["metadata"], json!({"some_key": "value"}));
+    assert_eq!(action["status"], "ok");
+}
+
+#[test]
+fn a_second_call_lands_in_the_same_interaction() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple("executor_agent", "first", json!({}));
+        workflow_log::log_simple("executor_agent", "second", json!({"n": 2}));
+        workflow_log::event("between", ());
+        workflow_log::log_simple("executor_agent", "third", json!({}));
+    });
+    assert_eq!(children(&log, "iterations").len(), 1);
+    let it = &log["iterations"][0];
+    assert_eq!(children(it, "interactions").len(), 1);
+    let agent = &it["interactions"][0];
+    assert_eq!(simple_messages(agent), ["first", "second", "third"]);
+    assert_eq!(agent["actions"][1]["metadata"], json!({"n": 2}));
+    // Other records land in the open interaction too.
+    assert_eq!(labels(agent, "events"), ["between"]);
+}
+
+#[test]
+fn a_call_for_another_agent_replaces_the_interaction() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple("planner", "plan", json!({}));
+        workflow_log::log_simple("executor", "execute", json!({}));
+        workflow_log::log_simple("executor", "done", json!({}));
+        workflow_log::log_simple("planner", "replan", json!({}));
+    });
+    assert_eq!(children(&log, "iterations").len(), 1);
+    let it = &log["iterations"][0];
+    assert_eq!(
+        labels(it, "interactions"),
+        ["planner", "executor", "planner"]
+    );
+    let agents = children(it, "interactions");
+    assert_eq!(simple_messages(&agents[0]), ["plan"]);
+    assert_eq!(simple_messages(&agents[1]), ["execute", "done"]);
+    assert_eq!(simple_messages(&agents[2]), ["replan"]);
+    // The replaced interaction closed before the next one opened.
+    assert!(agents[0]["end_time"].as_str() <= agents[1]["start_time"].as_str());
+}
+
+#[test]
+fn inside_an_open_interaction_it_attaches_to_it() {
+    let ((), log) = capture_valid(|| {
+        let _it = workflow_log::iteration().start();
+        let _agent = workflow_log::interaction("explicit").start();
+        workflow_log::log_simple("explicit", "same agent", json!({}));
+        workflow_log::log_simple("someone_else", "other agent", json!({}));
+    });
+    assert_eq!(children(&log, "iterations").len(), 1);
+    let it = &log["iterations"][0];
+    assert_eq!(labels(it, "interactions"), ["explicit"]);
+    let agent = &it["interactions"][0];
+    assert_eq!(simple_messages(agent), ["same agent", "other agent"]);
+    assert!(agent.get("interactions").is_none());
+    assert_eq!(records(&log).len(), 4);
+}
+
+#[test]
+fn inside_any_open_record_it_attaches_to_the_innermost() {
+    let ((), log) = capture_valid(|| {
+        let _it = workflow_log::iteration().start();
+        workflow_log::log_simple("agent", "in iteration", json!({}));
+        let _tool = workflow_log::action("tool").start();
+        workflow_log::log_simple("agent", "in action", json!({}));
+    });
+    let it = &log["iterations"][0];
+    assert_eq!(children(it, "interactions").len(), 0);
+    assert_eq!(labels(it, "actions"), ["simple_log", "tool"]);
+    assert_eq!(it["actions"][0]["input_data"]["message"], "in iteration");
+    assert_eq!(simple_messages(&it["actions"][1]), ["in action"]);
+}
+
+#[test]
+fn an_explicit_iteration_closes_the_implicit_records() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple("agent", "implicit", json!({}));
+        let _it = workflow_log::iteration().start();
+        workflow_log::action("explicit").log();
+        drop(_it);
+        workflow_log::log_simple("agent", "implicit again", json!({}));
+    });
+    let its = children(&log, "iterations");
+    assert_eq!(its.len(), 3, "{log:#}");
+    assert_eq!(simple_messages(&its[0]["interactions"][0]), ["implicit"]);
+    assert_eq!(labels(&its[1], "actions"), ["explicit"]);
+    assert_eq!(its[1]["iteration_number"], 2);
+    assert_eq!(
+        simple_messages(&its[2]["interactions"][0]),
+        ["implicit again"]
+    );
+    assert_eq!(its[2]["iteration_number"], 3);
+}
+
+#[test]
+fn an_explicit_interaction_replaces_the_implicit_one() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple("agent", "implicit", json!({}));
+        let mut explicit = workflow_log::interaction("explicit").start();
+        workflow_log::action("tool").log();
+        explicit.output(&"ok");
+    });
+    let its = children(&log, "iterations");
+    assert_eq!(its.len(), 1);
+    assert_eq!(labels(&its[0], "interactions"), ["agent", "explicit"]);
+    assert_eq!(labels(&its[0]["interactions"][1], "actions"), ["tool"]);
+}
+
+#[test]
+fn metadata_that_is_not_an_object_is_kept_under_value() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple("agent", "number", 5);
+        workflow_log::log_simple("agent", "list", ["a", "b"]);
+        workflow_log::log_simple("agent", "nothing", ());
+        workflow_log::log_simple("agent", "nested", json!({"a": {"b": [1, 2]}}));
+    });
+    let actions = children(&log["iterations"][0]["interactions"][0], "actions");
+    assert_eq!(actions[0]["metadata"], json!({"value": 5}));
+    assert_eq!(actions[1]["metadata"], json!({"value": ["a", "b"]}));
+    assert_eq!(actions[2]["metadata"], json!({}));
+    assert_eq!(actions[3]["metadata"], json!({"a": {"b": [1, 2]}}));
+}
+
+#[test]
+fn each_thread_gets_its_own_implicit_records() {
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple("main_agent", "main", json!({}));
+        let ctx = workflow_log::Context::current();
+        std::thread::spawn(move || {
+            let _attached = ctx.attach();
+            workflow_log::log_simple("thread_agent", "thread", json!({}));
+        })
+        .join()
+        .unwrap();
+    });
+    // The context was taken inside the implicit interaction: the thread's call attaches to it.
+    let it = &log["iterations"][0];
+    assert_eq!(labels(it, "interactions"), ["main_agent"]);
+    assert_eq!(simple_messages(&it["interactions"][0]), ["main", "thread"]);
+    let kinds: Vec<Kind> = records(&log).iter().map(|n| n.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Iteration,
+            Kind::Interaction,
+            Kind::Action,
+            Kind::Action
+        ]
+    );
+}
+
+#[test]
+fn outside_a_workflow_it_does_nothing() {
+    workflow_log::log_simple("nobody", "lost", json!({"k": 1}));
+    let ((), log) = capture_valid(|| {});
+    assert_eq!(log["iterations"], json!([]));
+}
