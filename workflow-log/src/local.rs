@@ -302,6 +302,9 @@ fn report_orphan() {
 /// Opens `rec`: returns its workflow's serial, or `None` if nothing keeps it.
 #[inline]
 pub(crate) fn open(rec: &mut Record, level: Level) -> Option<u64> {
+    if cfg!(feature = "off") {
+        return None;
+    }
     with(|l| l.open(rec, level)).flatten()
 }
 
@@ -338,6 +341,9 @@ pub(crate) fn leave_frame(frame: Frame, serial: u64) -> Option<Arc<Shared>> {
 /// Records an instant record (an event or a `.log()`ged action) under the innermost open record.
 /// `level: None` skips the workflow's record level (log events were filtered by their logger).
 pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
+    if cfg!(feature = "off") {
+        return;
+    }
     with(|l| {
         let Some(shared) = l.current() else { return };
         if level.is_some_and(|level| !shared.records_enabled(level)) {
@@ -365,6 +371,9 @@ pub(crate) fn enabled(level: Level) -> bool {
 
 /// Runs `f` with this thread's current workflow, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Option<R> {
+    if cfg!(feature = "off") {
+        return None;
+    }
     let shared = with(|l| l.current().cloned()).flatten()?;
     Some(f(&shared))
 }

@@ -1,0 +1,190 @@
+//! Open + close of one record with no payload: ours (guards, the macro path), fastrace
+//! `#[trace]`, tracing `#[instrument]`, and the floor. Each iteration is 1,000 calls, so the
+//! time per iteration in µs is the time per call in ns (the hand-over of a batch every 1,024
+//! records, and fastrace's root every 1,000 children, are in it, spread out).
+
+use std::hint::black_box;
+
+use divan::Bencher;
+use workflow_log::{Workflow, WorkflowGuard};
+
+/// Calls per iteration.
+const N: usize = 1000;
+
+fn main() {
+    // Only this bench binary uses tracing: its subscriber is the global default, as in an
+    // application, so tracing takes its fast path.
+    tracing::subscriber::set_global_default(tracing_subscriber::registry())
+        .expect("no other subscriber");
+    fastrace::set_reporter(NullReporter, fastrace::collector::Config::default());
+    divan::main();
+}
+
+/// A default file-backed workflow (journal on), logging into a temp dir.
+fn workflow() -> (tempfile::TempDir, WorkflowGuard) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = Workflow::builder("bench")
+        .logs_dir(dir.path())
+        .init()
+        .expect("init");
+    (dir, log)
+}
+
+/// Runs `f` N times per iteration inside an iteration and an interaction of a fresh workflow.
+fn bench_ours(bencher: Bencher, f: fn()) {
+    let (_dir, log) = workflow();
+    {
+        let _it = workflow_log::iteration().start();
+        let _parent = workflow_log::interaction("agent").start();
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                f();
+            }
+        });
+    }
+    log.finish().expect("finish");
+}
+
+#[divan::bench_group(sample_count = 100, sample_size = 4)]
+mod open_close {
+    use super::*;
+
+    #[inline(never)]
+    fn ours_action() {
+        let _g = workflow_log::action("tool_call").start();
+    }
+
+    #[inline(never)]
+    fn ours_span_action() {
+        // What `#[action] fn tool_call()` expands to, minus the argument capture.
+        let _g = workflow_log::__private::Span::action("tool_call").enter();
+    }
+
+    #[inline(never)]
+    fn ours_interaction() {
+        let _g = workflow_log::interaction("sub_agent").start();
+    }
+
+    #[inline(never)]
+    fn ours_iteration() {
+        let _g = workflow_log::iteration().start();
+    }
+
+    /// `action("tool_call").start()` + drop.
+    #[divan::bench]
+    fn action_guard(bencher: Bencher) {
+        bench_ours(bencher, ours_action);
+    }
+
+    /// `__private::Span::action("tool_call").enter()` + drop: what `#[action]` expands to on a
+    /// function with no arguments, without the function around it.
+    #[divan::bench]
+    fn action_macro_path(bencher: Bencher) {
+        bench_ours(bencher, ours_span_action);
+    }
+
+    #[workflow_log::action]
+    #[inline(never)]
+    fn tool_call() {
+        black_box(());
+    }
+
+    /// `#[action] fn tool_call()`, called.
+    #[divan::bench]
+    fn action_macro(bencher: Bencher) {
+        bench_ours(bencher, tool_call);
+    }
+
+    /// `interaction("sub_agent").start()` + drop (it also sends an open notice).
+    #[divan::bench]
+    fn interaction_guard(bencher: Bencher) {
+        bench_ours(bencher, ours_interaction);
+    }
+
+    /// `iteration().start()` + drop, auto-numbered (it also sends an open notice).
+    #[divan::bench]
+    fn iteration_guard(bencher: Bencher) {
+        bench_ours(bencher, ours_iteration);
+    }
+
+    #[fastrace::trace]
+    #[inline(never)]
+    fn fastrace_child() {
+        black_box(());
+    }
+
+    /// fastrace `#[trace]` under a root with a reporter set: 1,000 children per root.
+    #[divan::bench]
+    fn fastrace_trace(bencher: Bencher) {
+        use fastrace::prelude::*;
+        bencher.bench_local(|| {
+            let root = Span::root("root", SpanContext::random());
+            let _g = root.set_local_parent();
+            for _ in 0..N {
+                fastrace_child();
+            }
+        });
+    }
+
+    #[tracing::instrument]
+    #[inline(never)]
+    fn tracing_child() {
+        black_box(());
+    }
+
+    /// tracing `#[instrument]` with a `Registry` subscriber, inside a parent span.
+    #[divan::bench]
+    fn tracing_instrument(bencher: Bencher) {
+        let parent = tracing::info_span!("parent");
+        let _e = parent.enter();
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                tracing_child();
+            }
+        });
+    }
+
+    /// Two TSC reads, a thread-local stack push + pop and a record push.
+    #[divan::bench]
+    fn floor(bencher: Bencher) {
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                workflow_log_benches::floor_open_close();
+            }
+        });
+    }
+}
+
+/// The pieces of the budget.
+#[divan::bench_group(sample_count = 100, sample_size = 4)]
+mod clocks {
+    use super::*;
+
+    /// `Instant::now()`.
+    #[divan::bench]
+    fn instant_now(bencher: Bencher) {
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                black_box(std::time::Instant::now());
+            }
+        });
+    }
+
+    /// `rdtsc`.
+    #[divan::bench]
+    fn tsc(bencher: Bencher) {
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                black_box(workflow_log_benches::ticks());
+            }
+        });
+    }
+}
+
+struct NullReporter;
+
+impl fastrace::collector::Reporter for NullReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans);
+    }
+}

@@ -1,0 +1,151 @@
+//! Shared pieces of the benchmarks: the floor of a record's open + close, and a counting global
+//! allocator. The benches themselves are in `benches/`; see `BENCHMARKS.md` at the repo root.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One read of the time-stamp counter (or of `Instant` where there is none).
+#[inline(always)]
+pub fn ticks() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `rdtsc` has no preconditions on x86_64.
+        #[allow(unused_unsafe)]
+        unsafe {
+            core::arch::x86_64::_rdtsc()
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static BASE: OnceLock<Instant> = OnceLock::new();
+        BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+}
+
+/// What the floor keeps of a record.
+#[derive(Debug, Clone, Copy)]
+pub struct FloorRecord {
+    pub id: u64,
+    pub parent: u64,
+    pub start: u64,
+    pub end: u64,
+}
+
+struct FloorState {
+    stack: Vec<u64>,
+    buffer: Vec<FloorRecord>,
+    next_id: u64,
+}
+
+thread_local! {
+    static FLOOR: RefCell<FloorState> = const {
+        RefCell::new(FloorState { stack: Vec::new(), buffer: Vec::new(), next_id: 1 })
+    };
+}
+
+/// The floor of one record's open + close: two clock reads, a push and a pop on a thread-local
+/// stack, and a push of the finished record into a thread-local buffer (handed over, here
+/// dropped, every 1024 records).
+#[inline(never)]
+pub fn floor_open_close() {
+    FLOOR.with(|cell| {
+        let mut s = cell.borrow_mut();
+        let id = s.next_id;
+        s.next_id += 1;
+        let parent = s.stack.last().copied().unwrap_or(0);
+        let start = ticks();
+        s.stack.push(id);
+        std::hint::black_box(&mut *s);
+        s.stack.pop();
+        let end = ticks();
+        s.buffer.push(FloorRecord {
+            id,
+            parent,
+            start,
+            end,
+        });
+        if s.buffer.len() >= 1024 {
+            s.buffer.clear();
+        }
+    });
+}
+
+/// A global allocator that counts the bytes live now and the most live at once.
+#[derive(Debug)]
+pub struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+
+impl Counting {
+    /// Bytes allocated and not yet freed.
+    pub fn live() -> usize {
+        LIVE.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes live at once since the last [`reset_peak`](Self::reset_peak).
+    pub fn peak() -> usize {
+        PEAK.load(Ordering::Relaxed)
+    }
+
+    /// Bytes allocated in all, ever.
+    pub fn total() -> usize {
+        TOTAL.load(Ordering::Relaxed)
+    }
+
+    /// Starts a new peak from what is live now.
+    pub fn reset_peak() {
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    fn add(n: usize) {
+        let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+        TOTAL.fetch_add(n, Ordering::Relaxed);
+        PEAK.fetch_max(live, Ordering::Relaxed);
+    }
+
+    fn sub(n: usize) {
+        LIVE.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is passed on to `System` unchanged; only counters are updated.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is `System`'s.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            Counting::add(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            Counting::add(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) };
+        Counting::sub(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            Counting::sub(layout.size());
+            Counting::add(new_size);
+        }
+        p
+    }
+}
