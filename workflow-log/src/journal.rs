@@ -148,7 +148,7 @@ impl Journal {
         let writer = Writer {
             out,
             durability: opts.durability,
-            anchor_tick: header.anchor.tick(),
+            anchor: header.anchor,
             names: Vec::new(),
             line: String::with_capacity(256),
             report: Report::default(),
@@ -239,7 +239,7 @@ impl Journal {
 struct Writer {
     out: BufWriter<File>,
     durability: Durability,
-    anchor_tick: u64,
+    anchor: Anchor,
     names: Vec<Arc<str>>,
     line: String,
     report: Report,
@@ -278,7 +278,7 @@ impl Writer {
                         line,
                         "{{\"end\":\"{}\",\"end_ns\":{}}}",
                         status.as_str(),
-                        end as i128 - self.anchor_tick as i128
+                        self.anchor.ns(end)
                     );
                     self.io(|out| out.write_all(line.as_bytes()), 0);
                     self.sync();
@@ -295,7 +295,7 @@ impl Writer {
                 self.names = local::thread_names();
             }
             self.line.clear();
-            encode(rec, self.anchor_tick, &self.names, &mut self.line);
+            encode(rec, &self.anchor, &self.names, &mut self.line);
             let line = std::mem::take(&mut self.line);
             self.io(|out| out.write_all(line.as_bytes()), 1);
             self.line = line;
@@ -328,7 +328,7 @@ impl Writer {
 }
 
 /// One record as a journal line (with the trailing newline).
-pub(crate) fn encode(rec: &Record, anchor_tick: u64, names: &[Arc<str>], out: &mut String) {
+pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mut String) {
     let _ = write!(
         out,
         "{{\"id\":{},\"parent\":{},\"kind\":\"{}\",\"status\":\"{}\",\"name\":\"",
@@ -342,8 +342,8 @@ pub(crate) fn encode(rec: &Record, anchor_tick: u64, names: &[Arc<str>], out: &m
         out,
         "\",\"number\":{},\"start_ns\":{},\"end_ns\":{},\"thread\":\"",
         rec.number,
-        rec.start as i128 - anchor_tick as i128,
-        rec.end as i128 - anchor_tick as i128
+        anchor.ns(rec.start),
+        anchor.ns(rec.end)
     );
     escape_into(out, names.get(rec.thread as usize).map_or("?", |n| n));
     out.push('"');

@@ -226,7 +226,7 @@ impl Tree {
         } else {
             e.str(&a.format(r.end))?;
             e.key("duration_us")?;
-            e.uint(clock::duration_us(r.start, r.end))?;
+            e.uint(a.duration_us(r.start, r.end))?;
         }
         e.key("status")?;
         e.str(r.status.as_str())?;
