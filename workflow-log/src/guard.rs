@@ -19,14 +19,16 @@ struct Open {
     serial: u64,
 }
 
-fn close(open: Option<Open>) {
-    if let Some(Open { mut rec, serial }) = open {
+#[inline]
+fn close(open: &mut Option<Open>) {
+    if let Some(Open { mut rec, serial }) = open.take() {
         rec.end = clock::now();
         rec.status = local::drop_status(rec.status);
         local::close(rec, serial);
     }
 }
 
+#[inline]
 fn start(mut rec: Record, level: Level) -> Option<Open> {
     let serial = local::open(&mut rec, level)?;
     Some(Open { rec, serial })
@@ -70,7 +72,7 @@ macro_rules! guard_common {
 
         impl Drop for $guard {
             fn drop(&mut self) {
-                close(self.open.take());
+                close(&mut self.open);
             }
         }
 
@@ -219,8 +221,9 @@ impl InteractionBuilder {
 
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
         // `Record::new` doesn't allocate: a disabled record still costs nothing.
-        let rec = local::enabled(Level::Error).then(|| Record::new(Kind::Interaction, agent));
-        let keep = rec.is_some() && local::enabled(level);
+        let threshold = local::threshold();
+        let rec = (Level::Error as u8 >= threshold).then(|| Record::new(Kind::Interaction, agent));
+        let keep = rec.is_some() && level as u8 >= threshold;
         InteractionBuilder { rec, level, keep }
     }
 
@@ -324,8 +327,9 @@ impl ActionBuilder {
 
     fn new(name: Cow<'static, str>, level: Level) -> Self {
         // `Record::new` doesn't allocate: a disabled record still costs nothing.
-        let rec = local::enabled(Level::Error).then(|| Record::new(Kind::Action, name));
-        let keep = rec.is_some() && local::enabled(level);
+        let threshold = local::threshold();
+        let rec = (Level::Error as u8 >= threshold).then(|| Record::new(Kind::Action, name));
+        let keep = rec.is_some() && level as u8 >= threshold;
         ActionBuilder { rec, level, keep }
     }
 

@@ -141,6 +141,7 @@ impl Local {
 
     /// Fills in the place of `rec` (id, parent, thread, start, auto-number) and pushes its frame.
     /// Returns the workflow's serial, or `None` if no workflow keeps it.
+    #[inline]
     fn open(&mut self, rec: &mut Record, level: Level) -> Option<u64> {
         let shared = self.current()?;
         if !shared.records_enabled(level) {
@@ -169,11 +170,17 @@ impl Local {
     }
 
     /// Removes `id`'s frame, wherever it is (guards may drop out of order).
+    #[inline]
     fn remove_frame(&mut self, id: u64) {
         if self.stack.last().is_some_and(|f| f.id == id) {
             self.stack.pop();
             return;
         }
+        self.remove_frame_below(id);
+    }
+
+    #[cold]
+    fn remove_frame_below(&mut self, id: u64) {
         if let Some(i) = self.stack.iter().rposition(|f| f.id == id) {
             self.stack.remove(i);
             for scope in &mut self.scopes {
@@ -185,14 +192,26 @@ impl Local {
         }
     }
 
+    #[inline]
     fn close(&mut self, rec: Record, serial: u64) {
         self.remove_frame(rec.id);
         if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
-            if let Some(owner) = self.owner(serial) {
-                owner.forget_counter(rec.id);
-            }
+            self.forget_counter(rec.id, serial);
         }
         self.push(rec, serial);
+    }
+
+    /// Drops the iteration counter of a record that closed (without cloning the workflow's
+    /// `Arc` when it is the buffer's: two threads closing records would fight over its count).
+    fn forget_counter(&mut self, id: u64, serial: u64) {
+        match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => owner.forget_counter(id),
+            _ => {
+                if let Some(owner) = self.owner(serial) {
+                    owner.forget_counter(id);
+                }
+            }
+        }
     }
 
     /// The workflow with this serial, as cheaply as it can be found.
@@ -215,24 +234,13 @@ impl Local {
 
     /// Puts a finished record in the buffer, and hands the buffer over when it is full, when the
     /// thread's outermost record closed, or when a flush was asked for.
+    #[inline]
     fn push(&mut self, rec: Record, serial: u64) {
-        let same = self
-            .buffer_owner
-            .as_ref()
-            .is_some_and(|o| o.serial == serial);
-        if !same {
-            self.flush();
-            match self.owner(serial) {
-                Some(owner) => self.buffer_owner = Some(owner),
-                None => {
-                    report_orphan();
-                    return;
-                }
-            }
-        }
+        let epoch = match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
+            _ => return self.push_to_new_owner(rec, serial),
+        };
         self.buffer.push(rec);
-        let owner = self.buffer_owner.as_ref().expect("set above");
-        let epoch = owner.flush_epoch.load(Ordering::Relaxed);
         if self.buffer.len() >= BATCH
             || self.stack.len() <= self.flush_depth()
             || epoch != self.seen_epoch
@@ -242,6 +250,22 @@ impl Local {
         }
     }
 
+    /// `push` when the buffer holds another workflow's records (or none yet).
+    #[cold]
+    #[inline(never)]
+    fn push_to_new_owner(&mut self, rec: Record, serial: u64) {
+        self.flush();
+        match self.owner(serial) {
+            Some(owner) => {
+                self.buffer_owner = Some(owner);
+                self.push(rec, serial);
+            }
+            None => report_orphan(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
     fn flush(&mut self) {
         if self.buffer.is_empty() {
             return;
@@ -367,6 +391,18 @@ pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
 pub(crate) fn enabled(level: Level) -> bool {
     workflow::any_enabled(level)
         && with(|l| l.current().is_some_and(|s| s.records_enabled(level))).unwrap_or(false)
+}
+
+/// The least level this thread's current workflow keeps records at, as a number (`OFF` when
+/// it keeps none or there is none): [`enabled`] for every level in one look.
+#[inline]
+pub(crate) fn threshold() -> u8 {
+    if !workflow::any_enabled(Level::Error) {
+        return crate::level::OFF;
+    }
+    with(|l| l.current().map(|s| s.filter.default))
+        .flatten()
+        .unwrap_or(crate::level::OFF)
 }
 
 /// Runs `f` with this thread's current workflow, if any.

@@ -89,13 +89,19 @@ pub(crate) struct Record {
     pub(crate) start: u64,
     pub(crate) end: u64,
     /// Agent name, action name or event type.
-    pub(crate) name: Cow<'static, str>,
+    pub(crate) name: Name,
     pub(crate) input: Option<Payload>,
     pub(crate) output: Option<Payload>,
-    pub(crate) error: Option<Box<str>>,
-    pub(crate) metadata: Vec<(Cow<'static, str>, Payload)>,
+    pub(crate) error: Option<ErrorText>,
+    pub(crate) metadata: Metadata,
     pub(crate) log: Option<Box<LogLine>>,
 }
+
+// A record is moved into its guard and again into its thread's buffer: at 120 bytes (and its
+// guard's 128), each move is a few vector stores inline instead of a call to `memcpy`. The
+// rarely set fields are a word each.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Record>() <= 120);
 
 impl Record {
     pub(crate) fn new(kind: Kind, name: Cow<'static, str>) -> Self {
@@ -112,11 +118,11 @@ impl Record {
             },
             start: 0,
             end: 0,
-            name,
+            name: Name::new(name),
             input: None,
             output: None,
             error: None,
-            metadata: Vec::new(),
+            metadata: Metadata::default(),
             log: None,
         }
     }
@@ -137,20 +143,155 @@ impl Record {
             input: self.input.clone(),
             output: None,
             error: None,
-            metadata: Vec::new(),
+            metadata: Metadata::default(),
             log: None,
         }
     }
 
     pub(crate) fn set_metadata(&mut self, key: Cow<'static, str>, value: Payload) {
-        match self.metadata.iter_mut().find(|(k, _)| *k == key) {
+        let entries = self.metadata.0.get_or_insert_with(Box::default);
+        match entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
-            None => self.metadata.push((key, value)),
+            None => entries.push((key, value)),
         }
     }
 
     pub(crate) fn set_error(&mut self, message: impl std::fmt::Display) {
         self.status = Status::Error;
-        self.error = Some(message.to_string().into_boxed_str());
+        self.error = Some(ErrorText(Box::new(message.to_string())));
+    }
+}
+
+/// Metadata entries: key and captured value.
+pub(crate) type Entry = (Cow<'static, str>, Payload);
+
+/// A record's `metadata` entries, in the order they were first set: one word while empty.
+#[derive(Debug, Default)]
+#[allow(clippy::box_collection)]
+pub(crate) struct Metadata(Option<Box<Vec<Entry>>>);
+
+impl std::ops::Deref for Metadata {
+    type Target = [Entry];
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
+    }
+}
+
+/// A record's error text: one word (a `Box<str>` takes two), as errors are rare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::box_collection)]
+pub(crate) struct ErrorText(Box<String>);
+
+impl std::ops::Deref for ErrorText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ErrorText {
+    fn from(s: &str) -> Self {
+        ErrorText(Box::new(s.to_owned()))
+    }
+}
+
+impl From<String> for ErrorText {
+    fn from(s: String) -> Self {
+        ErrorText(Box::new(s))
+    }
+}
+
+/// A record's name, a `&'static str` or an owned string, in two words (a `Cow<str>` takes
+/// three): the top bit of the length says which.
+pub(crate) struct Name {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+const OWNED: usize = 1 << (usize::BITS - 1);
+
+// SAFETY: a `Name` is a `&'static str` or a `Box<str>`, both `Send + Sync`.
+unsafe impl Send for Name {}
+// SAFETY: as above.
+unsafe impl Sync for Name {}
+
+impl Name {
+    pub(crate) fn new(name: Cow<'static, str>) -> Name {
+        match name {
+            Cow::Borrowed(s) => Name {
+                ptr: std::ptr::NonNull::from(s).cast(),
+                len: s.len(),
+            },
+            Cow::Owned(s) => {
+                let boxed: Box<str> = s.into_boxed_str();
+                let len = boxed.len();
+                // A `str` is never longer than `isize::MAX`: the top bit is free.
+                let raw = Box::into_raw(boxed);
+                Name {
+                    // SAFETY: `Box::into_raw` never returns null.
+                    ptr: unsafe { std::ptr::NonNull::new_unchecked(raw.cast::<u8>()) },
+                    len: len | OWNED,
+                }
+            }
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        let len = self.len & !OWNED;
+        // SAFETY: `ptr` and `len` are those of a live `&'static str` or of the `Box<str>` this
+        // name owns.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr.as_ptr(), len)) }
+    }
+}
+
+impl Drop for Name {
+    fn drop(&mut self) {
+        if self.len & OWNED != 0 {
+            let len = self.len & !OWNED;
+            let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), len) as *mut str;
+            // SAFETY: made by `Box::into_raw` in `new` and dropped once, here.
+            drop(unsafe { Box::from_raw(raw) });
+        }
+    }
+}
+
+impl Clone for Name {
+    fn clone(&self) -> Name {
+        if self.len & OWNED != 0 {
+            Name::new(Cow::Owned(self.as_str().to_owned()))
+        } else {
+            Name {
+                ptr: self.ptr,
+                len: self.len,
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
