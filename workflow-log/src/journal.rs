@@ -265,6 +265,7 @@ impl Writer {
                 Msg::Batch(mut batch) => {
                     self.write_batch(&batch);
                     self.collector.deliver(&mut batch);
+                    self.collector.recycle(batch);
                 }
                 Msg::Flush(done) => {
                     self.sync();

@@ -16,7 +16,7 @@ use crate::workflow::{self, lock, Shared, GLOBAL, GLOBAL_GEN};
 use crate::Level;
 
 /// Records a thread keeps before handing them to the collector.
-const BATCH: usize = 1024;
+pub(crate) const BATCH: usize = 1024;
 /// Ids are handed to threads in blocks, so that opening a record touches no shared counter.
 const ID_BLOCK: u64 = 4096;
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -40,10 +40,10 @@ pub(crate) enum Output {
     File { dir: PathBuf, stem: String },
 }
 
-/// What the collector holds: batches of finished records, as the threads handed them over.
+/// What the collector holds: the finished records, in the order the threads handed them over.
 #[derive(Debug, Default)]
 struct Store {
-    batches: Vec<Vec<Record>>,
+    records: Vec<Record>,
     finished: bool,
     /// Records that arrived after the workflow was written.
     late: u64,
@@ -83,6 +83,9 @@ pub(crate) struct Collector {
     name: String,
     store: Mutex<Store>,
     late_reported: AtomicBool,
+    /// Emptied batches the journal writer gives back, so that a thread's next batch is memory
+    /// already in use (no page faults, no growing) rather than a new allocation.
+    spare: Mutex<Vec<Vec<Record>>>,
 }
 
 impl Collector {
@@ -91,6 +94,7 @@ impl Collector {
             name: name.to_owned(),
             store: Mutex::new(Store::default()),
             late_reported: AtomicBool::new(false),
+            spare: Mutex::new(Vec::new()),
         }
     }
 
@@ -113,27 +117,37 @@ impl Collector {
             }
             return;
         }
-        match store.batches.last_mut() {
-            Some(last) if last.capacity() - last.len() >= buffer.len() => last.append(buffer),
-            _ => {
-                let mut chunk = Vec::with_capacity(buffer.len().max(CHUNK));
-                chunk.append(buffer);
-                store.batches.push(chunk);
+        // One vector for the run: growing it is a `mremap` (no copy) once it is big, and
+        // `take` hands it over as it is instead of concatenating chunks at the end, which
+        // held every record twice.
+        if store.records.capacity() == 0 {
+            store.records.reserve(CHUNK);
+        }
+        store.records.append(buffer);
+    }
+
+    /// Keeps an emptied batch for [`Shared::submit`] to hand out again.
+    pub(crate) fn recycle(&self, batch: Vec<Record>) {
+        if batch.is_empty() && batch.capacity() >= local::BATCH {
+            let mut spare = lock(&self.spare);
+            if spare.len() < MAX_SPARE {
+                spare.push(batch);
             }
         }
+    }
+
+    /// A batch to fill: an emptied one if there is one.
+    fn fresh_batch(&self) -> Vec<Record> {
+        lock(&self.spare)
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(local::BATCH))
     }
 
     /// Every record delivered so far; later ones are late.
     fn take(&self) -> Vec<Record> {
         let mut store = lock(&self.store);
         store.finished = true;
-        let batches = std::mem::take(&mut store.batches);
-        drop(store);
-        let mut all = Vec::with_capacity(batches.iter().map(Vec::len).sum());
-        for batch in batches {
-            all.extend(batch);
-        }
-        all
+        std::mem::take(&mut store.records)
     }
 }
 
@@ -146,9 +160,10 @@ impl fmt::Debug for Shared {
     }
 }
 
-/// Records per chunk of the collector: big enough that chunks are few, small enough that growing
-/// never copies much.
+/// The collector's first capacity, in records.
 const CHUNK: usize = 4096;
+/// Emptied batches kept for reuse, per workflow.
+const MAX_SPARE: usize = 16;
 
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
@@ -219,7 +234,17 @@ impl Shared {
         match &self.journal {
             None => self.collector.deliver(buffer),
             Some(journal) => {
-                if let Err(mut batch) = journal.submit(std::mem::take(buffer)) {
+                // A full buffer goes as it is and the thread gets an emptied one back; a few
+                // records (a flush, the outermost record closing) go as a copy, and the thread
+                // keeps its buffer.
+                let batch = if buffer.len() >= local::BATCH / 2 {
+                    std::mem::replace(buffer, self.collector.fresh_batch())
+                } else {
+                    let mut batch = Vec::with_capacity(buffer.len());
+                    batch.append(buffer);
+                    batch
+                };
+                if let Err(mut batch) = journal.submit(batch) {
                     self.collector.deliver(&mut batch);
                 }
             }
