@@ -330,22 +330,24 @@ impl Writer {
 
 /// One record as a journal line (with the trailing newline).
 pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mut String) {
-    let _ = write!(
-        out,
-        "{{\"id\":{},\"parent\":{},\"kind\":\"{}\",\"status\":\"{}\",\"name\":\"",
-        rec.id,
-        rec.parent,
-        kind_str(rec.kind),
-        rec.status.as_str()
-    );
+    // Without `core::fmt`: this runs once per record on the writer thread.
+    out.push_str("{\"id\":");
+    push_uint(out, rec.id);
+    out.push_str(",\"parent\":");
+    push_uint(out, rec.parent);
+    out.push_str(",\"kind\":\"");
+    out.push_str(kind_str(rec.kind));
+    out.push_str("\",\"status\":\"");
+    out.push_str(rec.status.as_str());
+    out.push_str("\",\"name\":\"");
     escape_into(out, &rec.name);
-    let _ = write!(
-        out,
-        "\",\"number\":{},\"start_ns\":{},\"end_ns\":{},\"thread\":\"",
-        rec.number,
-        anchor.ns(rec.start),
-        anchor.ns(rec.end)
-    );
+    out.push_str("\",\"number\":");
+    push_uint(out, rec.number);
+    out.push_str(",\"start_ns\":");
+    push_int(out, anchor.ns(rec.start));
+    out.push_str(",\"end_ns\":");
+    push_int(out, anchor.ns(rec.end));
+    out.push_str(",\"thread\":\"");
     escape_into(out, names.get(rec.thread as usize).map_or("?", |n| n));
     out.push('"');
     if let Some(p) = &rec.input {
@@ -382,6 +384,34 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
         out.push('"');
     }
     out.push_str("}\n");
+}
+
+/// Appends `n` in decimal.
+fn push_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// Appends `n` in decimal.
+fn push_uint(out: &mut String, n: u64) {
+    if let Ok(n) = i64::try_from(n) {
+        return push_int(out, n);
+    }
+    out.push_str(&n.to_string());
 }
 
 pub(crate) fn kind_str(kind: Kind) -> &'static str {
