@@ -8,6 +8,7 @@
 //! once per process, against `Instant`, over a window of at least [`CALIBRATION`], the first time
 //! a tick is converted (on the journal's writer thread, or when a workflow is written).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -227,6 +228,102 @@ impl Anchor {
     }
 }
 
+/// Formats the ticks of one run in order, redoing the calendar only when the second changes.
+#[derive(Debug)]
+pub(crate) struct TimeFormat {
+    secs: i64,
+    /// `YYYY-MM-DDTHH:MM:SS.` of `secs`.
+    head: [u8; 20],
+}
+
+impl TimeFormat {
+    pub(crate) fn new() -> Self {
+        TimeFormat {
+            secs: i64::MIN,
+            head: [0; 20],
+        }
+    }
+
+    /// The same text as [`Anchor::format`], written into `buf`.
+    pub(crate) fn format<'b>(
+        &mut self,
+        anchor: &Anchor,
+        tick: u64,
+        buf: &'b mut [u8; 27],
+    ) -> Cow<'b, str> {
+        let us = anchor
+            .wall
+            .timestamp_micros()
+            .checked_add(anchor.ns(tick).div_euclid(1000));
+        let Some(us) = us else {
+            return Cow::Owned(anchor.format(tick));
+        };
+        let secs = us.div_euclid(1_000_000);
+        if secs == self.secs {
+            buf[..20].copy_from_slice(&self.head);
+            let mut v = us.rem_euclid(1_000_000) as u64;
+            for i in (20..26).rev() {
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            buf[26] = b'Z';
+        } else {
+            if civil_micros(us, buf).is_none() {
+                return Cow::Owned(anchor.format(tick));
+            }
+            self.head.copy_from_slice(&buf[..20]);
+            self.secs = secs;
+        }
+        Cow::Borrowed(std::str::from_utf8(buf).unwrap_or(""))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` for microseconds since the Unix epoch, years 0 to 9999
+/// (`None` outside them). Howard Hinnant's `civil_from_days`.
+fn civil_micros(us: i64, buf: &mut [u8; 27]) -> Option<()> {
+    let secs = us.div_euclid(1_000_000);
+    let micros = us.rem_euclid(1_000_000) as u64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400) as u64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut put = |at: usize, mut v: u64, width: usize| {
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u64, 4);
+    put(5, month as u64, 2);
+    put(8, day as u64, 2);
+    put(11, rem / 3600, 2);
+    put(14, rem % 3600 / 60, 2);
+    put(17, rem % 60, 2);
+    put(20, micros, 6);
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
+        buf[at] = c;
+    }
+    Some(())
+}
+
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -252,6 +349,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fast_timestamps_are_chronos() {
+        let live = Anchor::now();
+        let mut buf = [0; 27];
+        for a in [
+            live,
+            Anchor::from_parts(DateTime::UNIX_EPOCH, 1 << 40),
+            Anchor::from_parts(
+                DateTime::parse_from_rfc3339("2000-02-29T23:59:59.999999Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
+                1 << 40,
+            ),
+        ] {
+            for delta in [0u64, 1, 999, 1000, 1_000_001, 86_399_999_999, 1 << 50] {
+                for tick in [a.tick.wrapping_add(delta), a.tick.wrapping_sub(delta)] {
+                    let mut f = TimeFormat::new();
+                    assert_eq!(f.format(&a, tick, &mut buf), a.format(tick), "{tick}");
+                    // Again, from the cached second.
+                    assert_eq!(f.format(&a, tick, &mut buf), a.format(tick), "{tick}");
+                }
+            }
+        }
+        let far = Anchor::from_parts(DateTime::<Utc>::MAX_UTC, 1);
+        assert_eq!(TimeFormat::new().format(&far, 1, &mut buf), far.format(1));
     }
 
     #[test]

@@ -5,11 +5,11 @@
 //! the stack of the thread that writes its log.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::clock::{self, Anchor};
+use crate::clock::{self, Anchor, TimeFormat};
 use serde_json::{Map, Value};
 
 use crate::payload::escape_into;
@@ -29,16 +29,40 @@ pub(crate) struct RunInfo<'a> {
 /// The `schema` field of every nested JSON document.
 pub(crate) const SCHEMA: &str = "workflow-log/1";
 
-const ROOT: usize = usize::MAX;
-
 /// Flat records with their children grouped by kind, each group in start order.
 pub(crate) struct Tree {
+    /// As they arrived (duplicates and superseded open notices included, never referenced).
     records: Vec<Record>,
-    /// Per record, then for the root at the end: children by kind (iteration, interaction,
-    /// action, event).
-    children: Vec<[Vec<u32>; 4]>,
+    /// Children by (parent, kind), each group in start order: group `g` of node `n` (the root
+    /// is node `records.len()`) is `children[starts[4 * n + g]..starts[4 * n + g + 1]]`.
+    starts: Vec<u32>,
+    children: Vec<u32>,
     names: Vec<Arc<str>>,
 }
+
+/// A hasher for ids (`u64`s that are unique already): one multiply, no SipHash.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ 0x9e37_79b9_7f4a_7c15).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.0 ^= self.0 >> 29;
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 fn group(kind: Kind) -> usize {
     match kind {
@@ -55,62 +79,100 @@ impl Tree {
     /// Nests `records` by parent id. An open notice is dropped when the record's close arrived;
     /// one that never closed stays, `incomplete`. A record whose parent is unknown (or that sits
     /// in a cycle) goes under the workflow.
-    pub(crate) fn assemble(mut records: Vec<Record>, names: Vec<Arc<str>>) -> Tree {
-        let closed: HashSet<u64> = records
-            .iter()
-            .filter(|r| r.status != Status::Incomplete)
-            .map(|r| r.id)
-            .collect();
-        let mut seen = HashSet::with_capacity(records.len());
-        records.retain(|r| {
-            r.kind == Kind::Event
-                || (r.status != Status::Incomplete || !closed.contains(&r.id)) && seen.insert(r.id)
-        });
-        records.sort_by_key(|r| (r.start, r.id));
-        let index: HashMap<u64, usize> = records
+    pub(crate) fn assemble(records: Vec<Record>, names: Vec<Arc<str>>) -> Tree {
+        assert!(
+            records.len() < u32::MAX as usize,
+            "too many records for one document"
+        );
+        let n = records.len();
+        // The record kept for each id: the first that closed, else the first open notice.
+        let mut index: IdMap<u32> = IdMap::default();
+        index.reserve(n);
+        for (i, r) in records.iter().enumerate() {
+            if r.kind == Kind::Event {
+                continue;
+            }
+            index
+                .entry(r.id)
+                .and_modify(|kept| {
+                    let k = &records[*kept as usize];
+                    if k.status == Status::Incomplete && r.status != Status::Incomplete {
+                        *kept = i as u32;
+                    }
+                })
+                .or_insert(i as u32);
+        }
+        // Kept records in start order, as (start, id, index): sorted on their own, the records
+        // stay where they are.
+        let mut order: Vec<(u64, u64, u32)> = records
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.kind != Kind::Event)
-            .map(|(i, r)| (r.id, i))
+            .filter(|(i, r)| r.kind == Kind::Event || index.get(&r.id) == Some(&(*i as u32)))
+            .map(|(i, r)| (r.start, r.id, i as u32))
             .collect();
-        let mut parent_of: Vec<usize> = records
-            .iter()
-            .map(|r| match index.get(&r.parent) {
+        order.sort_by_key(|&(start, id, _)| (start, id));
+        const NONE: u32 = u32::MAX;
+        let root = n as u32;
+        let mut parent_of: Vec<u32> = vec![NONE; n];
+        for &(_, _, i) in &order {
+            let r = &records[i as usize];
+            parent_of[i as usize] = match index.get(&r.parent) {
                 Some(&p) if r.parent != 0 && r.parent != r.id => p,
-                _ => ROOT,
-            })
-            .collect();
+                _ => root,
+            };
+        }
+        drop(index);
         // Break cycles (only a corrupt journal can make them): a record that can't reach the
         // root goes under it.
-        let mut state = vec![0u8; records.len()]; // 0 unknown, 1 on the path, 2 reaches root
-        for start in 0..records.len() {
-            let mut path = Vec::new();
+        let mut state = vec![0u8; n]; // 0 unknown, 1 on the path, 2 reaches root
+        let mut path = Vec::new();
+        for &(_, _, start) in &order {
+            path.clear();
             let mut i = start;
-            while i != ROOT && state[i] == 0 {
-                state[i] = 1;
+            while i != root && state[i as usize] == 0 {
+                state[i as usize] = 1;
                 path.push(i);
-                i = parent_of[i];
+                i = parent_of[i as usize];
             }
-            if i != ROOT && state[i] == 1 {
-                parent_of[i] = ROOT;
+            if i != root && state[i as usize] == 1 {
+                parent_of[i as usize] = root;
             }
-            for p in path {
-                state[p] = 2;
+            for &p in &path {
+                state[p as usize] = 2;
             }
         }
-        let mut children = vec![<[Vec<u32>; 4]>::default(); records.len() + 1];
-        for (i, r) in records.iter().enumerate() {
-            let p = match parent_of[i] {
-                ROOT => records.len(),
-                p => p,
-            };
-            children[p][group(r.kind)].push(i as u32);
+        drop(state);
+        // Children grouped by (parent, kind), in start order: count, then place.
+        let slot = |i: u32| {
+            let r = &records[i as usize];
+            parent_of[i as usize] as usize * 4 + group(r.kind)
+        };
+        let mut starts = vec![0u32; 4 * (n + 1) + 1];
+        for &(_, _, i) in &order {
+            starts[slot(i) + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let mut next = starts.clone();
+        let mut children = vec![0u32; order.len()];
+        for &(_, _, i) in &order {
+            let s = &mut next[slot(i)];
+            children[*s as usize] = i;
+            *s += 1;
         }
         Tree {
             records,
+            starts,
             children,
             names,
         }
+    }
+
+    /// The children of `node` (the root is `records.len()`) in group `g`.
+    fn kids(&self, node: usize, g: usize) -> &[u32] {
+        let k = 4 * node + g;
+        &self.children[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
 
     /// Walks the tree once, emitting the nested document into `e`. The walk keeps its own
@@ -136,7 +198,7 @@ impl Tree {
         self.open_group(e, root, 0)?;
         while let Some(top) = stack.last_mut() {
             let (node, g, j) = *top;
-            let list = &self.children[node][g];
+            let list = self.kids(node, g);
             if j < list.len() {
                 top.2 += 1;
                 let child = list[j] as usize;
@@ -167,7 +229,7 @@ impl Tree {
 
     /// Whether `node` writes group `g`: the groups its kind always has, and any non-empty one.
     fn emits_group(&self, node: usize, g: usize) -> bool {
-        if !self.children[node][g].is_empty() {
+        if !self.kids(node, g).is_empty() {
             return true;
         }
         let kind = self.records.get(node).map(|r| r.kind);
@@ -191,7 +253,7 @@ impl Tree {
         let r = &self.records[i];
         e.begin_object()?;
         e.key("id")?;
-        e.str(&r.id.to_string())?;
+        e.id(r.id)?;
         match r.kind {
             Kind::Iteration => {
                 e.key("iteration_number")?;
@@ -217,14 +279,14 @@ impl Tree {
             }
         }
         e.key("start_time")?;
-        e.str(&a.format(r.start))?;
+        e.time(a, r.start)?;
         e.key("end_time")?;
         if r.status == Status::Incomplete {
             e.null()?;
             e.key("duration_us")?;
             e.null()?;
         } else {
-            e.str(&a.format(r.end))?;
+            e.time(a, r.end)?;
             e.key("duration_us")?;
             e.uint(a.duration_us(r.start, r.end))?;
         }
@@ -242,7 +304,7 @@ impl Tree {
         let r = &self.records[i];
         e.begin_object()?;
         e.key("timestamp")?;
-        e.str(&a.format(r.start))?;
+        e.time(a, r.start)?;
         e.key("event_type")?;
         e.str(&r.name)?;
         if let Some(log) = &r.log {
@@ -275,7 +337,31 @@ trait Emit {
     fn payload(&mut self, p: Option<&Payload>) -> io::Result<()>;
     /// An action's `metadata` object.
     fn metadata(&mut self, entries: &[(Cow<'static, str>, Payload)]) -> io::Result<()>;
+    /// A record's id, as a string.
+    fn id(&mut self, id: u64) -> io::Result<()> {
+        self.str(&id.to_string())
+    }
+    /// A tick's time, as an RFC 3339 string.
+    fn time(&mut self, anchor: &Anchor, tick: u64) -> io::Result<()> {
+        self.str(&anchor.format(tick))
+    }
 }
+
+/// The decimal digits of `n`, at the end of `buf`.
+fn digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// Two spaces per level of indentation, written in one call.
+const INDENT: &[u8; 64] = b"                                                                ";
 
 /// JSON text, indented or compact. Payloads and metadata stay on one line.
 struct Text<'a, W> {
@@ -283,6 +369,7 @@ struct Text<'a, W> {
     pretty: bool,
     /// Per open container: (is an array, has no item yet).
     open: Vec<(bool, bool)>,
+    times: TimeFormat,
 }
 
 impl<W: Write> Text<'_, W> {
@@ -293,8 +380,11 @@ impl<W: Write> Text<'_, W> {
     fn newline(&mut self, depth: usize) -> io::Result<()> {
         if self.pretty {
             self.out.write_all(b"\n")?;
-            for _ in 0..depth {
-                self.out.write_all(b"  ")?;
+            let mut spaces = 2 * depth;
+            while spaces > 0 {
+                let n = spaces.min(INDENT.len());
+                self.out.write_all(&INDENT[..n])?;
+                spaces -= n;
             }
         }
         Ok(())
@@ -327,7 +417,15 @@ impl<W: Write> Text<'_, W> {
     }
 
     fn quoted(&mut self, s: &str) -> io::Result<()> {
-        let mut buf = String::with_capacity(s.len() + 2);
+        if s.bytes()
+            .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f)
+        {
+            // Nothing to escape (names and times almost always): no copy.
+            self.out.write_all(b"\"")?;
+            self.out.write_all(s.as_bytes())?;
+            return self.out.write_all(b"\"");
+        }
+        let mut buf = String::with_capacity(s.len() + 8);
         buf.push('"');
         escape_into(&mut buf, s);
         buf.push('"');
@@ -376,7 +474,23 @@ impl<W: Write> Emit for Text<'_, W> {
 
     fn uint(&mut self, n: u64) -> io::Result<()> {
         self.before_value()?;
-        self.raw(&n.to_string())
+        self.out.write_all(digits(n, &mut [0; 20]))
+    }
+
+    fn id(&mut self, id: u64) -> io::Result<()> {
+        self.before_value()?;
+        self.out.write_all(b"\"")?;
+        self.out.write_all(digits(id, &mut [0; 20]))?;
+        self.out.write_all(b"\"")
+    }
+
+    fn time(&mut self, anchor: &Anchor, tick: u64) -> io::Result<()> {
+        self.before_value()?;
+        let mut buf = [0; 27];
+        let text = self.times.format(anchor, tick, &mut buf);
+        self.out.write_all(b"\"")?;
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\"")
     }
 
     fn null(&mut self) -> io::Result<()> {
@@ -507,6 +621,7 @@ pub(crate) fn write<W: Write>(
         out,
         pretty,
         open: Vec::new(),
+        times: TimeFormat::new(),
     };
     Tree::assemble(records, names).emit(info, &mut text)
 }
