@@ -68,7 +68,8 @@ pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
     match serde_json::to_value(&metadata) {
         Ok(serde_json::Value::Object(map)) => {
             for (key, value) in map {
-                rec.set_metadata(Cow::Owned(key), payload::json(&value));
+                let value = payload::keyed(&key, &value);
+                rec.set_metadata(Cow::Owned(key), value);
             }
         }
         Ok(serde_json::Value::Null) => {}

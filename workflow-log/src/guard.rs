@@ -11,6 +11,7 @@ use crate::clock;
 use crate::local;
 use crate::payload;
 use crate::record::{Kind, Record, Status};
+use crate::workflow;
 use crate::Level;
 
 /// An open record, owned by its guard; `None` when nothing keeps it.
@@ -197,12 +198,14 @@ pub fn interaction(agent: impl Into<Cow<'static, str>>) -> InteractionBuilder {
 /// Configures an interaction before it starts; see [`interaction`].
 #[must_use = "an interaction is only recorded once `.start()` is called"]
 pub struct InteractionBuilder {
-    /// Made whenever this thread's workflow keeps records at some level, so that `.level()`
-    /// can still raise the level above the default.
+    /// Made whenever a workflow keeps records at some level, so that `.level()` can still
+    /// raise the level above the default.
     rec: Option<Record>,
     level: Level,
-    /// Whether the record is kept at `level`: payloads are only captured then.
-    keep: bool,
+    /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
+    /// payload (captured only then) or by `start`/`log`, so that a record with no payload
+    /// looks at the thread's state once.
+    keep: Option<bool>,
 }
 
 impl fmt::Debug for InteractionBuilder {
@@ -216,15 +219,22 @@ impl fmt::Debug for InteractionBuilder {
 impl InteractionBuilder {
     /// The record, if it is kept at its level.
     fn kept(&mut self) -> Option<&mut Record> {
-        self.rec.as_mut().filter(|_| self.keep)
+        let level = self.level;
+        let rec = self.rec.as_mut()?;
+        let keep = *self.keep.get_or_insert_with(|| local::enabled(level));
+        keep.then_some(rec)
     }
 
+    #[inline]
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
         // `Record::new` doesn't allocate: a disabled record still costs nothing.
-        let threshold = local::threshold();
-        let rec = (Level::Error as u8 >= threshold).then(|| Record::new(Kind::Interaction, agent));
-        let keep = rec.is_some() && level as u8 >= threshold;
-        InteractionBuilder { rec, level, keep }
+        let rec =
+            workflow::any_enabled(Level::Error).then(|| Record::new(Kind::Interaction, agent));
+        InteractionBuilder {
+            rec,
+            level,
+            keep: None,
+        }
     }
 
     /// The agent's input, serialised now.
@@ -239,7 +249,7 @@ impl InteractionBuilder {
     /// Set it before the payloads: they are only captured when the record is kept.
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
-        self.keep = self.rec.is_some() && local::enabled(level);
+        self.keep = None;
         self
     }
 
@@ -248,7 +258,7 @@ impl InteractionBuilder {
         InteractionGuard {
             open: self
                 .rec
-                .filter(|_| self.keep)
+                .filter(|_| self.keep != Some(false))
                 .and_then(|rec| start(rec, self.level)),
             _not_send: PhantomData,
         }
@@ -303,12 +313,14 @@ pub fn action(name: impl Into<Cow<'static, str>>) -> ActionBuilder {
 /// Configures an action before it is logged or started; see [`action`].
 #[must_use = "an action is only recorded by `.log()` or `.start()`"]
 pub struct ActionBuilder {
-    /// Made whenever this thread's workflow keeps records at some level, so that `.level()`
-    /// can still raise the level above the default.
+    /// Made whenever a workflow keeps records at some level, so that `.level()` can still
+    /// raise the level above the default.
     rec: Option<Record>,
     level: Level,
-    /// Whether the record is kept at `level`: payloads are only captured then.
-    keep: bool,
+    /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
+    /// payload (captured only then) or by `start`/`log`, so that a record with no payload
+    /// looks at the thread's state once.
+    keep: Option<bool>,
 }
 
 impl fmt::Debug for ActionBuilder {
@@ -322,15 +334,21 @@ impl fmt::Debug for ActionBuilder {
 impl ActionBuilder {
     /// The record, if it is kept at its level.
     fn kept(&mut self) -> Option<&mut Record> {
-        self.rec.as_mut().filter(|_| self.keep)
+        let level = self.level;
+        let rec = self.rec.as_mut()?;
+        let keep = *self.keep.get_or_insert_with(|| local::enabled(level));
+        keep.then_some(rec)
     }
 
+    #[inline]
     fn new(name: Cow<'static, str>, level: Level) -> Self {
         // `Record::new` doesn't allocate: a disabled record still costs nothing.
-        let threshold = local::threshold();
-        let rec = (Level::Error as u8 >= threshold).then(|| Record::new(Kind::Action, name));
-        let keep = rec.is_some() && level as u8 >= threshold;
-        ActionBuilder { rec, level, keep }
+        let rec = workflow::any_enabled(Level::Error).then(|| Record::new(Kind::Action, name));
+        ActionBuilder {
+            rec,
+            level,
+            keep: None,
+        }
     }
 
     /// The action's input, serialised now.
@@ -356,7 +374,9 @@ impl ActionBuilder {
         value: &T,
     ) -> Self {
         if let Some(rec) = self.kept() {
-            rec.set_metadata(key.into(), payload::json(value));
+            let key = key.into();
+            let value = payload::keyed(&key, value);
+            rec.set_metadata(key, value);
         }
         self
     }
@@ -373,14 +393,14 @@ impl ActionBuilder {
     /// Set it before the payloads: they are only captured when the record is kept.
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
-        self.keep = self.rec.is_some() && local::enabled(level);
+        self.keep = None;
         self
     }
 
     /// Records an instant action (start and end at the same time) under the innermost open
     /// record.
     pub fn log(self) {
-        if let Some(rec) = self.rec.filter(|_| self.keep) {
+        if let Some(rec) = self.rec.filter(|_| self.keep != Some(false)) {
             local::emit(rec, Some(self.level));
         }
     }
@@ -390,7 +410,7 @@ impl ActionBuilder {
         ActionGuard {
             open: self
                 .rec
-                .filter(|_| self.keep)
+                .filter(|_| self.keep != Some(false))
                 .and_then(|rec| start(rec, self.level)),
             _not_send: PhantomData,
         }
@@ -425,7 +445,9 @@ impl ActionGuard {
         value: &T,
     ) -> &mut Self {
         if let Some(open) = &mut self.open {
-            open.rec.set_metadata(key.into(), payload::json(value));
+            let key = key.into();
+            let value = payload::keyed(&key, value);
+            open.rec.set_metadata(key, value);
         }
         self
     }

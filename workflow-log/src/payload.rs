@@ -156,6 +156,31 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Payload {
     }
 }
 
+/// Whether values under `key` are redacted in this thread's workflow. The macros ask it of each
+/// argument name, because each argument's value is captured on its own, not under its key.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    match crate::local::payload_config() {
+        Some(cfg) => cfg.is_secret(key),
+        None => default_config().is_secret(key),
+    }
+}
+
+/// JSON text of `value` stored under `key` (a metadata entry): `"[REDACTED]"` if `key` is a
+/// secret one.
+pub(crate) fn keyed<T: Serialize + ?Sized>(key: &str, value: &T) -> Payload {
+    if is_secret_key(key) {
+        return redacted();
+    }
+    json(value)
+}
+
+/// The placeholder of a redacted value.
+pub(crate) fn redacted() -> Payload {
+    Payload(REDACTED.into())
+}
+
+const REDACTED: &str = "\"[REDACTED]\"";
+
 /// JSON text of `value` under `cfg`.
 pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
     let mut out = String::with_capacity(64);
@@ -549,7 +574,7 @@ impl<'a, 'b> Compound<'a, 'b> {
         self.ser.str(key);
         self.ser.out.push(':');
         if self.ser.cfg.is_secret(key) {
-            self.ser.out.push_str("\"[REDACTED]\"");
+            self.ser.out.push_str(REDACTED);
         } else {
             self.ser.guarded(value);
         }
@@ -620,7 +645,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
         if std::mem::take(&mut self.redact_next) {
-            self.ser.out.push_str("\"[REDACTED]\"");
+            self.ser.out.push_str(REDACTED);
         } else {
             self.ser.guarded(value);
         }

@@ -11,13 +11,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use serde::Serialize;
-
 use crate::clock;
 use crate::local::{self, Frame};
 use crate::payload;
 use crate::record::{Kind, Record, Status};
-use crate::workflow::{self, Shared};
+use crate::workflow::Shared;
 use crate::Level;
 
 pub use crate::payload::Payload;
@@ -35,20 +33,32 @@ impl fmt::Debug for Span {
 }
 
 impl Span {
+    /// What a disabled call pays: a relaxed atomic load, then a look at this thread's workflow
+    /// (nothing at all with the `off` feature). `name` runs only when the record will be kept.
     #[inline]
     fn new(kind: Kind, name: impl FnOnce() -> Cow<'static, str>) -> Span {
+        let enabled = !cfg!(feature = "off") && local::enabled(Level::Info);
         Span {
-            rec: workflow::any_enabled(Level::Info).then(|| Record::new(kind, name())),
+            rec: enabled.then(|| Record::new(kind, name())),
             inputs: Vec::new(),
         }
     }
 
-    /// Not public API.
+    /// Not public API. An iteration numbered 1, 2, 3 ... among its siblings.
     #[inline]
-    pub fn iteration(number: Option<u64>) -> Span {
-        let mut span = Span::new(Kind::Iteration, || Cow::Borrowed(""));
-        if let (Some(rec), Some(n)) = (&mut span.rec, number) {
-            rec.number = n;
+    pub fn iteration() -> Span {
+        Span::new(Kind::Iteration, || Cow::Borrowed(""))
+    }
+
+    /// Not public API. An iteration with an explicit number (`None`: numbered automatically);
+    /// `number` runs only when the record will be kept.
+    #[inline]
+    pub fn numbered_iteration(number: impl FnOnce() -> Option<u64>) -> Span {
+        let mut span = Span::iteration();
+        if let Some(rec) = &mut span.rec {
+            if let Some(n) = number() {
+                rec.number = n;
+            }
         }
         span
     }
@@ -71,8 +81,14 @@ impl Span {
         self.rec.is_some()
     }
 
-    /// Not public API. One argument of the function, by name.
-    pub fn input(&mut self, name: &'static str, value: Payload) {
+    /// Not public API. One argument of the function, by name; `capture` is not called for an
+    /// argument whose name is a secret key (`api_key`, `password` ...): it is `"[REDACTED]"`.
+    pub fn input(&mut self, name: &'static str, capture: impl FnOnce() -> Payload) {
+        let value = if payload::is_secret_key(name) {
+            payload::string("[REDACTED]")
+        } else {
+            capture()
+        };
         self.inputs.push((name, value));
     }
 
@@ -204,7 +220,10 @@ impl fmt::Debug for AsyncSpan {
 impl Drop for AsyncSpan {
     fn drop(&mut self) {
         if let Some(open) = self.open.take() {
-            open.close(Status::Cancelled);
+            // Dropped unfinished: cancelled, or panicked when a panic unwinds through it (a
+            // panicking `async` body drops its live locals, this future among them, while
+            // unwinding; tokio drops a panicked task's future while unwinding too).
+            open.close(local::drop_status(Status::Cancelled));
         }
     }
 }
@@ -318,7 +337,60 @@ impl Drop for SpanDone {
     }
 }
 
-/// Not public API. Wraps a value for capture by autoref specialisation:
+/// Not public API. Runs `f`. The body of a synchronous function runs in a closure so that its
+/// `return` and `?` end the closure and the output can still be captured; passing the closure
+/// to a function that takes `FnOnce` (instead of calling it in place) lets the body return
+/// borrows of its `&mut` arguments, which a closure inferred `FnMut` could not.
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Not public API. Never called: `if false { return type_hint::<T>(); }` at the top of an
+/// `async` block fixes the block's output type to `T` before its body is checked, so that
+/// `return` and `?` in the body coerce to the function's return type as in the function itself.
+#[inline(always)]
+pub fn type_hint<T>() -> T {
+    unreachable!("workflow-log: `type_hint` is only named, never called")
+}
+
+/// Not public API. Converts an iteration number of any integer type (`None` when it does not
+/// fit in a `u64`, e.g. a negative number: the iteration is then numbered automatically).
+#[inline]
+pub fn iteration_number<N: IterationNumber>(n: N) -> Option<u64> {
+    n.__wl_number()
+}
+
+/// Not public API. The integer types `#[iteration(number = ...)]` accepts.
+#[diagnostic::on_unimplemented(
+    message = "an iteration number must be an integer, not `{Self}`",
+    label = "not an integer"
+)]
+pub trait IterationNumber {
+    /// Not public API.
+    fn __wl_number(self) -> Option<u64>;
+}
+
+macro_rules! iteration_numbers {
+    ($($t:ty)*) => {$(
+        impl IterationNumber for $t {
+            #[inline]
+            fn __wl_number(self) -> Option<u64> {
+                u64::try_from(self).ok()
+            }
+        }
+        impl IterationNumber for &$t {
+            #[inline]
+            fn __wl_number(self) -> Option<u64> {
+                u64::try_from(*self).ok()
+            }
+        }
+    )*};
+}
+
+iteration_numbers!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+
+/// Not public API. Wraps a value for capture by autoref specialisation (see [`autoref`]):
 /// `(&&&Wrap(&x)).__wl_payload()` is its JSON if it implements `Serialize`, else its `Debug`
 /// text, else its type name.
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
@@ -329,88 +401,156 @@ impl<T: ?Sized> fmt::Debug for Wrap<'_, T> {
     }
 }
 
-/// Not public API.
-pub trait ViaSerialize {
-    /// Not public API.
-    fn __wl_payload(&self) -> Payload;
-}
+/// Not public API. The traits that choose, at compile time and with no bound added to the
+/// user's function, how a value is captured: generated code glob-imports this module inside a
+/// block of its own (the user's code never sees these names) and calls the methods on
+/// `&&&Wrap(&value)` or `&&Wrap(&value)`; method resolution takes the impl with the most `&`s
+/// whose bounds hold. The module holds traits only, so the glob import can't shadow a variable.
+pub mod autoref {
+    use std::borrow::Cow;
+    use std::fmt;
 
-impl<T: Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
-    #[inline]
-    fn __wl_payload(&self) -> Payload {
-        payload::json(self.0)
+    use serde::Serialize;
+
+    use super::{Payload, Wrap};
+    use crate::payload;
+
+    /// Not public API. `__wl_payload`, first choice: JSON through `Serialize`.
+    pub trait ViaSerialize {
+        /// Not public API.
+        fn __wl_payload(&self) -> Payload;
     }
-}
 
-/// Not public API.
-pub trait ViaDebug {
-    /// Not public API.
-    fn __wl_payload(&self) -> Payload;
-}
-
-impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
-    #[inline]
-    fn __wl_payload(&self) -> Payload {
-        payload::debug(self.0)
+    impl<T: Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
+        #[inline]
+        fn __wl_payload(&self) -> Payload {
+            payload::json(self.0)
+        }
     }
-}
 
-/// Not public API.
-pub trait ViaTypeName {
-    /// Not public API.
-    fn __wl_payload(&self) -> Payload;
-}
-
-impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
-    #[inline]
-    fn __wl_payload(&self) -> Payload {
-        payload::string(std::any::type_name::<T>())
+    /// Not public API. `__wl_payload`, second choice: the `Debug` text.
+    pub trait ViaDebug {
+        /// Not public API.
+        fn __wl_payload(&self) -> Payload;
     }
-}
 
-/// Not public API. `(&&&Wrap(&ret)).__wl_error()`: the error text of a `Result` that is `Err`
-/// (its `Display`, else its `Debug`, else its type name), `None` for `Ok` and for every other
-/// type.
-pub trait ErrDisplay {
-    /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
-}
-
-impl<T, E: fmt::Display> ErrDisplay for &&Wrap<'_, Result<T, E>> {
-    #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        self.0.as_ref().err().map(ToString::to_string)
+    impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
+        #[inline]
+        fn __wl_payload(&self) -> Payload {
+            payload::debug(self.0)
+        }
     }
-}
 
-/// Not public API.
-pub trait ErrDebug {
-    /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
-}
-
-impl<T, E: fmt::Debug> ErrDebug for &Wrap<'_, Result<T, E>> {
-    #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        self.0.as_ref().err().map(|e| format!("{e:?}"))
+    /// Not public API. `__wl_payload`, last choice: the type's name.
+    pub trait ViaTypeName {
+        /// Not public API.
+        fn __wl_payload(&self) -> Payload;
     }
-}
 
-/// Not public API.
-pub trait NotErr {
-    /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
-}
-
-impl<T: ?Sized> NotErr for Wrap<'_, T> {
-    #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        None
+    impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
+        #[inline]
+        fn __wl_payload(&self) -> Payload {
+            payload::string(std::any::type_name::<T>())
+        }
     }
-}
 
-/// Not public API. Converts an iteration number of any integer type.
-#[inline]
-pub fn iteration_number<N: TryInto<u64>>(n: N) -> Option<u64> {
-    n.try_into().ok()
+    /// Not public API. `(&&&Wrap(&ret)).__wl_error()`: the error text of a `Result` that is
+    /// `Err` (its `Display`, else its `Debug`), `None` for `Ok` and for every other type.
+    pub trait ErrDisplay {
+        /// Not public API.
+        fn __wl_error(&self) -> Option<String>;
+    }
+
+    impl<T, E: fmt::Display> ErrDisplay for &&Wrap<'_, Result<T, E>> {
+        #[inline]
+        fn __wl_error(&self) -> Option<String> {
+            self.0.as_ref().err().map(ToString::to_string)
+        }
+    }
+
+    /// Not public API.
+    pub trait ErrDebug {
+        /// Not public API.
+        fn __wl_error(&self) -> Option<String>;
+    }
+
+    impl<T, E: fmt::Debug> ErrDebug for &Wrap<'_, Result<T, E>> {
+        #[inline]
+        fn __wl_error(&self) -> Option<String> {
+            self.0.as_ref().err().map(|e| format!("{e:?}"))
+        }
+    }
+
+    /// Not public API.
+    pub trait NotErr {
+        /// Not public API.
+        fn __wl_error(&self) -> Option<String>;
+    }
+
+    impl<T: ?Sized> NotErr for Wrap<'_, T> {
+        #[inline]
+        fn __wl_error(&self) -> Option<String> {
+            None
+        }
+    }
+
+    /// Not public API. `(&&Wrap(&ret)).__wl_ok()`: what is captured as the output — the `Ok`
+    /// value of a `Result` (`None` when it is `Err`), the value itself for any other type.
+    pub trait OkOfResult<'a> {
+        /// Not public API.
+        type Ok: ?Sized + 'a;
+        /// Not public API.
+        fn __wl_ok(&self) -> Option<&'a Self::Ok>;
+    }
+
+    impl<'a, T: 'a, E> OkOfResult<'a> for &Wrap<'a, Result<T, E>> {
+        type Ok = T;
+        #[inline]
+        fn __wl_ok(&self) -> Option<&'a T> {
+            self.0.as_ref().ok()
+        }
+    }
+
+    /// Not public API.
+    pub trait OkOfValue<'a> {
+        /// Not public API.
+        type Ok: ?Sized + 'a;
+        /// Not public API.
+        fn __wl_ok(&self) -> Option<&'a Self::Ok>;
+    }
+
+    impl<'a, T: ?Sized + 'a> OkOfValue<'a> for Wrap<'a, T> {
+        type Ok = T;
+        #[inline]
+        fn __wl_ok(&self) -> Option<&'a T> {
+            Some(self.0)
+        }
+    }
+
+    /// Not public API. `(&&Wrap(&agent)).__wl_agent()`: an agent name from any string-like
+    /// value (`&str`, `String`, `Cow<str>`, `Arc<str>` ...), else from its `Display` text.
+    pub trait AgentStr {
+        /// Not public API.
+        fn __wl_agent(&self) -> Cow<'static, str>;
+    }
+
+    impl<T: AsRef<str> + ?Sized> AgentStr for &Wrap<'_, T> {
+        #[inline]
+        fn __wl_agent(&self) -> Cow<'static, str> {
+            Cow::Owned(self.0.as_ref().to_owned())
+        }
+    }
+
+    /// Not public API.
+    pub trait AgentDisplay {
+        /// Not public API.
+        fn __wl_agent(&self) -> Cow<'static, str>;
+    }
+
+    impl<T: fmt::Display + ?Sized> AgentDisplay for Wrap<'_, T> {
+        #[inline]
+        fn __wl_agent(&self) -> Cow<'static, str> {
+            Cow::Owned(self.0.to_string())
+        }
+    }
 }

@@ -1,0 +1,349 @@
+//! Code generation. The function keeps its signature, attributes and body; the body is wrapped:
+//!
+//! ```text
+//! let mut wl_span = Span::action("name");                   // a branch when disabled
+//! if wl_span.enabled() { wl_span.input("arg", || ...); }    // nothing runs when disabled
+//! // sync fn returning a value: the body runs in a closure, so `return` and `?` land here;
+//! // `call_once` takes `FnOnce`, so the body may return borrows of its `&mut` arguments
+//! let mut wl_guard = wl_span.enter();
+//! let wl_ret = call_once(move || -> Ret { body });          // `impl Trait` in Ret is `_`
+//! if wl_guard.enabled() { output (the `Ok` value) / error (the `Err`) }
+//! wl_ret
+//! // sync fn returning (): `let _wl_guard = wl_span.enter(); { body }`, no closure
+//! // async fn: the body is a future whose record is entered only while it is polled
+//! let (wl_ret, mut wl_done) = instrument(wl_span.detach(), async move {
+//!     if false { return type_hint::<Ret>(); }                // fixes the block's output type
+//!     { body }
+//! }).await;
+//! ```
+//!
+//! Generated locals are `Span::mixed_site()` identifiers, which the user's code can't see;
+//! the runtime is named only through `::workflow_log::__private` (or `crate = path`).
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Block, Error, Expr, ExprLit, Ident, Lit, LitStr, Type};
+
+use crate::args::{self, Args, Kind};
+use crate::item::{self, AsyncTail, Func};
+use crate::ret::{self, Returns};
+use crate::valid;
+
+/// The whole attribute: arguments and item in, the instrumented function out.
+pub(crate) fn attribute(
+    kind: Kind,
+    args: TokenStream,
+    item: TokenStream,
+) -> Result<TokenStream, Error> {
+    let (args, func) = match (args::parse(kind, args), item::parse(kind, item)) {
+        (Ok(args), Ok(func)) => (args, func),
+        (Err(mut a), Err(b)) => {
+            a.combine(b);
+            return Err(a);
+        }
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e),
+    };
+    valid::check(kind, &args, &func)?;
+    Ok(Expand::new(kind, &args, &func).function())
+}
+
+struct Expand<'a> {
+    kind: Kind,
+    args: &'a Args,
+    func: &'a Func,
+    /// `::workflow_log::__private`
+    private: TokenStream,
+    span: Ident,
+    guard: Ident,
+    ret: Ident,
+    done: Ident,
+    fut: Ident,
+}
+
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+impl<'a> Expand<'a> {
+    fn new(kind: Kind, args: &'a Args, func: &'a Func) -> Self {
+        let krate = args.krate();
+        Expand {
+            kind,
+            args,
+            func,
+            private: quote!(#krate::__private),
+            span: local("wl_span"),
+            guard: local("wl_guard"),
+            ret: local("wl_ret"),
+            done: local("wl_done"),
+            fut: local("wl_fut"),
+        }
+    }
+
+    fn function(&self) -> TokenStream {
+        let Func {
+            outer,
+            inner,
+            vis,
+            sig,
+            ..
+        } = self.func;
+        let span = &self.span;
+        let open = self.open();
+        let inputs = self.inputs();
+        let mutability = (!inputs.is_empty()).then(|| quote!(mut));
+        let body = if sig.asyncness.is_some() {
+            self.async_fn_body()
+        } else if let Some(tail) = self.func.async_tail() {
+            self.future_body(&tail)
+        } else {
+            self.sync_body()
+        };
+        // The new body's braces carry the user's body's span: the function's span then lies in
+        // the user's code, and lints on the function itself (`dead_code`) still fire.
+        let mut braces = Group::new(
+            Delimiter::Brace,
+            quote! {
+                #(#inner)*
+                let #mutability #span = #open;
+                #inputs
+                #body
+            },
+        );
+        braces.set_span(self.func.block.brace_token.span.join());
+        quote! {
+            #(#outer)*
+            #vis #sig #braces
+        }
+    }
+
+    /// The `Span` constructor call.
+    fn open(&self) -> TokenStream {
+        let p = &self.private;
+        match self.kind {
+            Kind::Iteration => match &self.args.number {
+                None => quote!(#p::Span::iteration()),
+                Some(number) => {
+                    quote!(#p::Span::numbered_iteration(|| #p::iteration_number(#number)))
+                }
+            },
+            Kind::Interaction => {
+                let agent = self.args.agent.as_ref().expect("checked in valid");
+                match agent {
+                    // A literal is borrowed: no allocation per call.
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(lit),
+                        attrs,
+                    }) if attrs.is_empty() => quote!(#p::Span::interaction(|| #lit)),
+                    _ => {
+                        // Spanned on the expression: a type that is neither a string nor
+                        // `Display` is reported there, not on the whole attribute.
+                        let name = quote_spanned!(agent.span()=> __wl_agent);
+                        let agent = grouped(agent);
+                        quote! {
+                            #p::Span::interaction(|| {
+                                use #p::autoref::*;
+                                (&&#p::Wrap(&#agent)).#name()
+                            })
+                        }
+                    }
+                }
+            }
+            Kind::Action => {
+                let name = match &self.args.name {
+                    Some(name) => name.to_token_stream(),
+                    None => {
+                        let ident = &self.func.sig.ident;
+                        LitStr::new(&ident.unraw().to_string(), ident.span()).into_token_stream()
+                    }
+                };
+                quote!(#p::Span::action(#name))
+            }
+        }
+    }
+
+    /// The statements that capture the arguments, when there are any to capture.
+    fn inputs(&self) -> TokenStream {
+        if !self.kind.captures_arguments() || self.args.skip_all.is_some() {
+            return TokenStream::new();
+        }
+        let skip = self.args.skip.as_deref().unwrap_or_default();
+        let p = &self.private;
+        let span = &self.span;
+        let captures: Vec<TokenStream> = self
+            .func
+            .inputs()
+            .into_iter()
+            .filter(|input| !skip.contains(&input.ident))
+            .map(|input| {
+                let item::Input { ident, name, cfgs } = input;
+                quote! {
+                    #(#cfgs)*
+                    #span.input(#name, || (&&&#p::Wrap(&#ident)).__wl_payload());
+                }
+            })
+            .collect();
+        if captures.is_empty() {
+            return TokenStream::new();
+        }
+        quote! {
+            if #span.enabled() {
+                use #p::autoref::*;
+                #(#captures)*
+            }
+        }
+    }
+
+    /// Records the returned value `wl_ret` on `target` (a guard or a finished future's span):
+    /// the `Ok` value or the value as output, an `Err` as the error. Iterations have no output.
+    fn outcome(&self, target: &Ident) -> TokenStream {
+        let p = &self.private;
+        let ret = &self.ret;
+        let ok = local("wl_ok");
+        let err = local("wl_err");
+        let output = self.kind.captures_arguments().then(|| {
+            quote! {
+                if let ::core::option::Option::Some(#ok) = (&&#p::Wrap(&#ret)).__wl_ok() {
+                    #target.output((&&&#p::Wrap(#ok)).__wl_payload());
+                }
+            }
+        });
+        quote! {
+            if #target.enabled() {
+                use #p::autoref::*;
+                #output
+                if let ::core::option::Option::Some(#err) = (&&&#p::Wrap(&#ret)).__wl_error() {
+                    #target.error(#err);
+                }
+            }
+        }
+    }
+
+    fn sync_body(&self) -> TokenStream {
+        let p = &self.private;
+        let span = &self.span;
+        let block = &self.func.block;
+        match ret::returns(&self.func.sig.output) {
+            // Nothing to capture: the body stays in the function itself.
+            Returns::Unit | Returns::Never => {
+                let guard = local("_wl_guard");
+                quote! {
+                    let #guard = #span.enter();
+                    #block
+                }
+            }
+            Returns::Value(ty) => {
+                let guard = &self.guard;
+                let ret = &self.ret;
+                let outcome = self.outcome(guard);
+                quote! {
+                    let mut #guard = #span.enter();
+                    let #ret = #p::call_once(move || -> #ty #block);
+                    #outcome
+                    #ret
+                }
+            }
+        }
+    }
+
+    fn async_fn_body(&self) -> TokenStream {
+        let p = &self.private;
+        let span = &self.span;
+        let block = &self.func.block;
+        match ret::returns(&self.func.sig.output) {
+            Returns::Unit => quote! {
+                #p::instrument(#span.detach(), async move #block).await;
+            },
+            Returns::Never => quote! {
+                #p::instrument(#span.detach(), async move #block).await;
+                ::core::unreachable!()
+            },
+            Returns::Value(ty) => {
+                let ret = &self.ret;
+                let done = &self.done;
+                let outcome = self.outcome(done);
+                let body = self.hinted_async(quote!(async move), Some(&ty), block);
+                quote! {
+                    let (#ret, mut #done) = #p::instrument(#span.detach(), #body).await;
+                    #outcome
+                    #ret
+                }
+            }
+        }
+    }
+
+    /// `async { body }` (after `head`: attributes, `async`, `move`) whose output type is fixed
+    /// to `ty` before the body is checked, so that `return` and `?` inside coerce to it as they
+    /// would in the function itself (an async block has no return type to write).
+    fn hinted_async(&self, head: TokenStream, ty: Option<&Type>, block: &Block) -> TokenStream {
+        let p = &self.private;
+        match ty {
+            Some(ty) if !matches!(ty, Type::Infer(_)) => quote! {
+                #head {
+                    if false {
+                        return #p::type_hint::<#ty>();
+                    }
+                    #block
+                }
+            },
+            _ => quote!(#head #block),
+        }
+    }
+
+    /// A non-async function returning a future built from an async block: the statements
+    /// before the block run as they are, and the future is recorded from the call until it
+    /// completes or is dropped.
+    fn future_body(&self, tail: &AsyncTail<'_>) -> TokenStream {
+        let p = &self.private;
+        let span = &self.span;
+        let fut = &self.fut;
+        let before = tail.before;
+        let syn::ExprAsync {
+            attrs,
+            async_token,
+            capture,
+            block,
+        } = tail.block;
+        let output = ret::future_output(&self.func.sig.output).flatten();
+        let returns = output.map_or(Returns::Value(Box::new(syn::parse_quote!(_))), ret::of_type);
+        let hint = match (&returns, output) {
+            (Returns::Value(ty), Some(_)) => Some(&**ty),
+            _ => None,
+        };
+        let user_future = self.hinted_async(quote!(#(#attrs)* #async_token #capture), hint, block);
+        let wrapper = match returns {
+            Returns::Unit | Returns::Never => quote!(async move { #fut.await; }),
+            Returns::Value(_) => {
+                let ret = &self.ret;
+                let done = &self.done;
+                let outcome = self.outcome(done);
+                quote! {
+                    async move {
+                        let (#ret, mut #done) = #fut.await;
+                        #outcome
+                        #ret
+                    }
+                }
+            }
+        };
+        let wrapper = match tail.boxed {
+            Some(boxed) => quote!(#boxed(#wrapper)),
+            None => wrapper,
+        };
+        quote! {
+            #(#before)*
+            let #fut = #p::instrument(#span.detach(), #user_future);
+            #wrapper
+        }
+    }
+}
+
+/// A user expression in parentheses, so that `&#expr` borrows all of it (invisible delimiters
+/// are not enough: rustc flattens them here).
+fn grouped(expr: &Expr) -> TokenStream {
+    let mut group = Group::new(Delimiter::Parenthesis, expr.to_token_stream());
+    group.set_span(Span::call_site());
+    group.into_token_stream()
+}

@@ -1,0 +1,123 @@
+//! What a function returns, as far as the expansion cares: nothing, never, or a value of a type
+//! that can be named inside the body (with `impl Trait` erased to `_`).
+
+use syn::visit_mut::{self, VisitMut};
+use syn::{GenericArgument, PathArguments, ReturnType, Type, TypeParamBound};
+
+/// The shape of a return type.
+pub(crate) enum Returns {
+    /// `()`, written or not: there is no output to capture.
+    Unit,
+    /// `!`.
+    Never,
+    /// A value; the type as it may be written inside the body.
+    Value(Box<Type>),
+}
+
+/// Classifies `-> T` (for an `async fn`, `T` is the future's output).
+pub(crate) fn returns(output: &ReturnType) -> Returns {
+    match output {
+        ReturnType::Default => Returns::Unit,
+        ReturnType::Type(_, ty) => of_type(ty),
+    }
+}
+
+/// Classifies a type.
+pub(crate) fn of_type(ty: &Type) -> Returns {
+    match strip_parens(ty) {
+        Type::Tuple(t) if t.elems.is_empty() => Returns::Unit,
+        Type::Never(_) => Returns::Never,
+        _ => Returns::Value(Box::new(erase_impl_trait(ty))),
+    }
+}
+
+fn strip_parens(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => strip_parens(&p.elem),
+        Type::Group(g) => strip_parens(&g.elem),
+        other => other,
+    }
+}
+
+/// `impl Trait` can't be named in a closure's return type or a turbofish: `_` lets the compiler
+/// infer the hidden type, while the rest of the type (`Result<_, E>`) still guides `?`.
+pub(crate) fn erase_impl_trait(ty: &Type) -> Type {
+    struct Erase;
+    impl VisitMut for Erase {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::ImplTrait(it) = ty {
+                *ty = Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](it.impl_token.span),
+                });
+            } else {
+                visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Erase.visit_type_mut(&mut ty);
+    ty
+}
+
+/// For `-> impl Future<Output = T>` and `-> Pin<Box<dyn Future<Output = T> ...>>`: `Some(T)`
+/// (`Some(None)` when the output is not written), else `None`.
+pub(crate) fn future_output(output: &ReturnType) -> Option<Option<&Type>> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    match strip_parens(ty) {
+        Type::ImplTrait(it) => future_bound(it.bounds.iter()),
+        Type::Path(p) => {
+            // Pin<Box<dyn Future<Output = T> + ...>>
+            let pin = p.path.segments.last()?;
+            if pin.ident != "Pin" {
+                return None;
+            }
+            let boxed = single_type_arg(&pin.arguments)?;
+            let Type::Path(b) = strip_parens(boxed) else {
+                return None;
+            };
+            let boxed = b.path.segments.last()?;
+            if boxed.ident != "Box" {
+                return None;
+            }
+            match strip_parens(single_type_arg(&boxed.arguments)?) {
+                Type::TraitObject(obj) => future_bound(obj.bounds.iter()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn single_type_arg(args: &PathArguments) -> Option<&Type> {
+    let PathArguments::AngleBracketed(args) = args else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+fn future_bound<'a>(
+    mut bounds: impl Iterator<Item = &'a TypeParamBound>,
+) -> Option<Option<&'a Type>> {
+    bounds.find_map(|b| {
+        let TypeParamBound::Trait(t) = b else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let output = match &last.arguments {
+            PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+                _ => None,
+            }),
+            _ => None,
+        };
+        Some(output)
+    })
+}
