@@ -237,3 +237,31 @@ fn tasks_on_a_multi_threaded_runtime_log_under_their_context() {
     assert_eq!(inputs, (0..8).collect::<Vec<_>>());
     assert_eq!(children(agent, "events").len(), 8);
 }
+
+#[test]
+fn spawn_scoped_threads_borrow_and_nest_where_they_were_spawned() {
+    let queries = vec![
+        "flights".to_owned(),
+        "hotels".to_owned(),
+        "trains".to_owned(),
+    ];
+    let ((), log) = workflow_log_tests::capture_valid(|| {
+        let _planner = workflow_log::interaction("planner").start();
+        std::thread::scope(|s| {
+            for q in &queries {
+                workflow_log::spawn_scoped(s, move || {
+                    workflow_log::action("search").input(q).log();
+                });
+            }
+        });
+    });
+    let planner = &log["interactions"][0];
+    let mut inputs: Vec<&str> = planner["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["input_data"].as_str().unwrap())
+        .collect();
+    inputs.sort_unstable();
+    assert_eq!(inputs, ["flights", "hotels", "trains"]);
+}

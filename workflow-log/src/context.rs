@@ -73,6 +73,23 @@ impl Context {
         }
     }
 
+    /// Spawns a scoped thread that logs at this place (see [`spawn_scoped`]).
+    pub fn spawn_scoped<'scope, 'env, F, T>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        f: F,
+    ) -> std::thread::ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
+        let ctx = self.clone();
+        scope.spawn(move || {
+            let _attached = ctx.attach();
+            f()
+        })
+    }
+
     /// Spawns a thread that logs at this place (see [`spawn`]).
     pub fn spawn<F, T>(&self, f: F) -> std::thread::JoinHandle<T>
     where
@@ -85,6 +102,35 @@ impl Context {
             f()
         })
     }
+}
+
+/// Spawns a scoped thread (see [`std::thread::scope`]) that logs under the current thread's
+/// innermost open record: it may borrow from the caller, and its records nest where the caller
+/// is.
+///
+/// # Examples
+///
+/// ```
+/// let ((), log) = workflow_log::capture(|| {
+///     let _planner = workflow_log::interaction("planner").start();
+///     let queries = ["flights", "hotels"];
+///     std::thread::scope(|s| {
+///         for q in &queries {
+///             workflow_log::spawn_scoped(s, move || workflow_log::action("search").input(q).log());
+///         }
+///     });
+/// });
+/// assert_eq!(log["interactions"][0]["actions"].as_array().unwrap().len(), 2);
+/// ```
+pub fn spawn_scoped<'scope, 'env, F, T>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> std::thread::ScopedJoinHandle<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    Context::current().spawn_scoped(scope, f)
 }
 
 /// Spawns a thread that logs under the current thread's innermost open record.

@@ -43,11 +43,20 @@ pub enum Error {
         /// Why it is wrong.
         reason: String,
     },
-    /// The workflow was written, but some records could not be kept.
+    /// The journal could not take every record (a full disk, a closed pipe...); logging goes
+    /// on, and the nested file still gets every record.
+    Journal {
+        /// The journal's path.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The workflow's nested JSON was written with every record, but its journal lost some
+    /// (a full disk, a closed pipe, or a lossy journal whose writer fell behind).
     RecordsLost {
-        /// The file that was written, if any.
+        /// The nested JSON file that was written.
         path: Option<PathBuf>,
-        /// How many records were lost.
+        /// How many records are missing from the journal.
         count: u64,
         /// Why they were lost.
         reason: String,
@@ -79,14 +88,17 @@ impl fmt::Display for Error {
             Error::InvalidFilter { directive, reason } => {
                 write!(f, "invalid filter directive `{directive}`: {reason}")
             }
+            Error::Journal { path, reason } => {
+                write!(f, "the journal `{}` is incomplete: {reason}", path.display())
+            }
             Error::RecordsLost {
                 path,
                 count,
                 reason,
             } => {
-                write!(f, "{count} record(s) were lost ({reason})")?;
+                write!(f, "{count} record(s) were lost: {reason}")?;
                 if let Some(path) = path {
-                    write!(f, "; the rest is in `{}`", path.display())?;
+                    write!(f, " (`{}` was written with every record)", path.display())?;
                 }
                 Ok(())
             }

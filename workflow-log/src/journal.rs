@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::clock::{self, Anchor};
 use crate::local;
@@ -79,7 +79,7 @@ impl Default for Options {
 
 enum Msg {
     Batch(Vec<Record>),
-    Flush(SyncSender<()>),
+    Flush(SyncSender<Report>),
     Finish {
         status: Status,
         end: u64,
@@ -192,12 +192,39 @@ impl Journal {
 
     /// Returns once everything handed over so far is in the file (and on disk, with
     /// [`Durability::Fsync`]), or after `timeout`.
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+    /// Fails if the writer did not answer in time, or if records could not be written (so
+    /// far in the run: the journal stays incomplete).
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), String> {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
-        if self.tx.send(Msg::Flush(done_tx)).is_err() {
-            return false;
+        let mut msg = Msg::Flush(done_tx);
+        match Instant::now().checked_add(timeout) {
+            None => {
+                if self.tx.send(msg).is_err() {
+                    return Err("the journal writer stopped".into());
+                }
+            }
+            // Bounded (the panic hook): never block on a full queue past the deadline.
+            Some(deadline) => loop {
+                match self.tx.try_send(msg) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(m)) if Instant::now() < deadline => {
+                        msg = m;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(_) => return Err("the journal writer did not answer in time".into()),
+                }
+            },
         }
-        done_rx.recv_timeout(timeout).is_ok()
+        let report = done_rx
+            .recv_timeout(timeout)
+            .map_err(|_| "the journal writer did not answer in time".to_owned())?;
+        match report.lost {
+            0 => Ok(()),
+            lost => Err(format!(
+                "{lost} record(s) could not be written to it ({})",
+                report.error.unwrap_or_default()
+            )),
+        }
     }
 
     /// Writes the last line, stops the writer and says what was lost.
@@ -269,7 +296,10 @@ impl Writer {
                 }
                 Msg::Flush(done) => {
                     self.sync();
-                    let _ = done.send(());
+                    // Lines the file refused are still in the buffer: not in the file.
+                    let mut report = self.report.clone();
+                    report.lost += self.unwritten();
+                    let _ = done.send(report);
                 }
                 Msg::Finish { status, end, done } => {
                     self.sync();
@@ -323,8 +353,12 @@ impl Writer {
 
     /// At the end: lines still buffered because the file refused them are lost.
     fn count_unwritten(&mut self) {
-        let pending = self.out.buffer().iter().filter(|b| **b == b'\n').count() as u64;
-        self.report.lost += pending;
+        self.report.lost += self.unwritten();
+    }
+
+    /// Lines still in the buffer.
+    fn unwritten(&self) -> u64 {
+        self.out.buffer().iter().filter(|b| **b == b'\n').count() as u64
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! A workflow runs **iterations**; in each, agents have **interactions** (an input, a response);
 //! inside them they take **actions** (LLM calls, tool calls) and emit **events**. Open records
-//! with guards (or, soon, attributes on your functions); the run comes out as one nested JSON
-//! file.
+//! by annotating your functions with [`#[iteration]`](macro@iteration),
+//! [`#[interaction(agent = ...)]`](macro@interaction) and [`#[action]`](macro@action), or with
+//! guards in manual scopes; the run comes out as one nested JSON file.
 //!
 //! ```
 //! use serde_json::json;
@@ -25,6 +26,38 @@
 //! let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
 //! assert_eq!(json["iterations"][1]["interactions"][0]["agent_name"], "planner");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The same run with annotated functions: arguments become the record's input, the return value
+//! its output (an `Err` marks it failed), and `async fn`s are recorded across their `.await`s.
+//!
+//! ```
+//! use workflow_log::{action, interaction, iteration};
+//!
+//! #[iteration]
+//! fn turn(goal: &str) -> Result<(), String> {
+//!     let answer = planner(goal)?;
+//!     assert_eq!(answer, "book the 9:40");
+//!     Ok(())
+//! }
+//!
+//! #[interaction(agent = "planner")]
+//! fn planner(goal: &str) -> Result<String, String> {
+//!     let flights = web_search(&format!("flights for {goal}"));
+//!     flights.into_iter().next().ok_or_else(|| "no flights".to_owned())
+//! }
+//!
+//! #[action(name = "web_search")]
+//! fn web_search(query: &str) -> Vec<String> {
+//!     vec!["book the 9:40".to_owned()]
+//! }
+//!
+//! let (result, log) = workflow_log::capture(|| turn("a trip"));
+//! assert!(result.is_ok());
+//! let planner = &log["iterations"][0]["interactions"][0];
+//! assert_eq!(planner["input"]["goal"], "a trip");
+//! assert_eq!(planner["output"], "book the 9:40");
+//! assert_eq!(planner["actions"][0]["input_data"]["query"], "flights for a trip");
 //! ```
 //!
 //! Logging never panics: outside a workflow every call is a no-op, a payload whose `Serialize`
@@ -57,7 +90,7 @@ mod workflow;
 
 pub use workflow_log_macros::{action, interaction, iteration};
 
-pub use context::{flush, spawn, Context, ContextGuard, FutureExt, WithContext};
+pub use context::{flush, spawn, spawn_scoped, Context, ContextGuard, FutureExt, WithContext};
 pub use error::Error;
 pub use event::{event, log_simple};
 pub use guard::{

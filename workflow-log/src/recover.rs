@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
 use crate::clock::Anchor;
@@ -51,8 +51,19 @@ pub fn recover(journal: &Path) -> Result<Value, Error> {
 /// as they do in the nested file.
 const ZERO: i128 = (1 << 62) / 1000 * 1000;
 
+/// No run lasts a century: offsets beyond it are corrupt, and are clamped to it so that every
+/// time written stays within four-digit years.
+const MAX_OFFSET_NS: i128 = 100 * 366 * 86_400 * 1_000_000_000;
+
 fn tick(ns: i128) -> u64 {
-    (ZERO + ns).clamp(0, u64::MAX as i128) as u64
+    (ZERO + ns.clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS)) as u64
+}
+
+/// A start time from a header, if it is one a run can have (a century either way from it is
+/// still a four-digit year).
+fn start_time(text: &str) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    (1000..9000).contains(&t.year()).then_some(t)
 }
 
 /// The nested JSON of a journal's bytes.
@@ -73,9 +84,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Value {
         if obj.get("journal").and_then(Value::as_str) == Some(JOURNAL_FORMAT) {
             workflow = str_field(&obj, "workflow").unwrap_or("unknown").to_owned();
             run_id = str_field(&obj, "run_id").unwrap_or_default().to_owned();
-            wall = str_field(&obj, "start_time")
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc));
+            wall = str_field(&obj, "start_time").and_then(start_time);
             continue;
         }
         if let Some(status) = str_field(&obj, "end").and_then(Status::parse) {
@@ -94,6 +103,10 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Value {
         }
     }
 
+    if run_id.is_empty() {
+        // A journal without a (readable) header: the document still needs a run id.
+        run_id.push_str("unknown");
+    }
     let anchor = Anchor::from_parts(wall.unwrap_or(DateTime::UNIX_EPOCH), tick(0));
     let (status, end_tick) = end.unwrap_or((Status::Incomplete, last_tick));
     let info = RunInfo {
@@ -144,7 +157,11 @@ fn record(obj: &Map<String, Value>, thread: u32) -> Option<Record> {
             }
         }
     }
-    if let (Some(level), Some(logger)) = (str_field(obj, "level"), str_field(obj, "logger")) {
+    // Only a logger's line (`event_type: "log"`) has a level, a logger and a message.
+    let log_line = kind == Kind::Event && rec.name == "log";
+    if let (true, Some(level), Some(logger)) =
+        (log_line, str_field(obj, "level"), str_field(obj, "logger"))
+    {
         rec.log = Some(Box::new(LogLine {
             level: level.parse::<Level>().ok()?,
             logger: logger.into(),

@@ -256,15 +256,12 @@ impl Shared {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
-        if journal.flush(timeout.unwrap_or(Duration::MAX)) {
-            Ok(())
-        } else {
-            Err(Error::io(
-                "flush the journal",
-                &journal.path,
-                std::io::Error::other("the journal writer did not answer"),
-            ))
-        }
+        journal
+            .flush(timeout.unwrap_or(Duration::MAX))
+            .map_err(|why| Error::Journal {
+                path: journal.path.clone(),
+                reason: why,
+            })
     }
 
     /// The number of the next auto-numbered iteration under `parent`.

@@ -1,0 +1,588 @@
+//! The crash-safe journal: a JSON Lines file beside the nested one, one line per closed record
+//! plus a line when an iteration or interaction opens, written by a background thread;
+//! `flush()`; the durability settings; lossless back-pressure and the lossy mode's count.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use workflow_log::{Context, Durability, Error, Workflow};
+use workflow_log_tests::{children, nodes, read_log, validate, Kind};
+
+/// The global workflow is process-wide: tests that `init` one take turns.
+static GLOBAL: Mutex<()> = Mutex::new(());
+
+/// Every line of a journal, parsed; panics (naming the line) unless each is one JSON object and
+/// the file ends with a newline.
+fn journal_lines(bytes: &[u8]) -> Vec<Value> {
+    assert!(
+        bytes.is_empty() || bytes.ends_with(b"\n"),
+        "the journal's last line is not terminated"
+    );
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let value: Value = serde_json::from_slice(line).unwrap_or_else(|e| {
+                panic!(
+                    "journal line {} is not JSON ({e}): {}",
+                    i + 1,
+                    String::from_utf8_lossy(line)
+                )
+            });
+            assert!(value.is_object(), "journal line {} is {value}", i + 1);
+            value
+        })
+        .collect()
+}
+
+fn read_journal(path: &Path) -> Vec<Value> {
+    journal_lines(&std::fs::read(path).unwrap())
+}
+
+/// The record lines (neither the header nor the end line).
+fn record_lines(lines: &[Value]) -> Vec<&Value> {
+    lines.iter().filter(|l| l.get("kind").is_some()).collect()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// How many journal lines a finished run's document stands for: two per iteration and
+/// interaction (the open notice and the close), one per action and event, plus the header and
+/// the end line.
+fn expected_lines(doc: &Value) -> usize {
+    2 + nodes(doc)
+        .iter()
+        .map(|n| match n.kind {
+            Kind::Workflow => 0,
+            Kind::Iteration | Kind::Interaction => 2,
+            Kind::Action | Kind::Event => 1,
+        })
+        .sum::<usize>()
+}
+
+/// The `seq` inputs of the `step` actions in a journal's record lines.
+fn journaled_steps(lines: &[Value]) -> Vec<u64> {
+    record_lines(lines)
+        .iter()
+        .filter(|l| l["name"] == "step")
+        .map(|l| l["input"]["seq"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_file_workflow_streams_a_journal_beside_its_nested_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("journaled")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let journal = log.journal_path().expect("a file workflow keeps a journal");
+    let nested = log.path().unwrap();
+    assert_eq!(journal, nested.with_extension("jsonl"));
+    assert_eq!(journal.parent(), Some(dir.path()));
+    // The journal exists (with its header) as soon as the workflow starts.
+    let header = &read_journal(&journal)[0];
+    assert_eq!(header["journal"], "workflow-log/1");
+    assert_eq!(mode(&journal), 0o600);
+    {
+        let _entered = log.enter();
+        for n in 0..2 {
+            let _it = workflow_log::iteration().start();
+            let mut agent = workflow_log::interaction("planner").input(&n).start();
+            workflow_log::action("instant")
+                .input(&json!({"n": n}))
+                .log();
+            {
+                let mut tool = workflow_log::action("timed").start();
+                workflow_log::action("nested").log();
+                tool.output(&"r").error("flaky");
+            }
+            workflow_log::logger("planner").warn("slow", json!({"ms": 3}));
+            workflow_log::event("tick", json!({"n": n}));
+            agent.output(&"a");
+        }
+    }
+    let path = log.finish().unwrap();
+    assert_eq!(path, nested);
+    let doc = read_log(&path);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&journal), 0o600);
+
+    let lines = read_journal(&journal);
+    assert_eq!(lines.len(), expected_lines(&doc), "{lines:#?}");
+    let header = &lines[0];
+    assert_eq!(header["journal"], "workflow-log/1");
+    assert_eq!(header["workflow"], "journaled");
+    assert_eq!(header["run_id"], doc["run_id"]);
+    assert_eq!(header["start_time"], doc["start_time"]);
+    assert_eq!(lines.last().unwrap()["end"], "ok");
+
+    // Per record: an iteration or interaction has its open notice (`incomplete`) first, then
+    // its close; an action or event has one line.
+    let mut by_id: HashMap<u64, Vec<&Value>> = HashMap::new();
+    for line in record_lines(&lines) {
+        by_id
+            .entry(line["id"].as_u64().expect("ids are numbers"))
+            .or_default()
+            .push(line);
+    }
+    let records = workflow_log_tests::records(&doc);
+    let events = nodes(&doc).iter().filter(|n| n.kind == Kind::Event).count();
+    assert_eq!(by_id.len(), records.len() + events);
+    for node in &records {
+        let id: u64 = node.value["id"].as_str().unwrap().parse().unwrap();
+        let lines = &by_id[&id];
+        let statuses: Vec<&str> = lines
+            .iter()
+            .map(|l| l["status"].as_str().unwrap())
+            .collect();
+        match node.kind {
+            Kind::Iteration | Kind::Interaction => {
+                assert_eq!(
+                    statuses,
+                    ["incomplete", node.value["status"].as_str().unwrap()]
+                )
+            }
+            _ => assert_eq!(statuses, [node.value["status"].as_str().unwrap()]),
+        }
+    }
+    let it = &doc["iterations"][0];
+    assert_eq!(it["interactions"][0]["actions"][1]["status"], "error");
+    assert_eq!(
+        children(&it["interactions"][0]["actions"][1], "actions").len(),
+        1
+    );
+}
+
+#[test]
+fn without_a_journal_there_is_no_jsonl_and_flush_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("no_journal")
+        .logs_dir(dir.path())
+        .journal(false)
+        .start()
+        .unwrap();
+    assert_eq!(log.journal_path(), None);
+    {
+        let _entered = log.enter();
+        workflow_log::action("a").log();
+        workflow_log::flush().unwrap();
+    }
+    let path = log.finish().unwrap();
+    assert_eq!(read_log(&path)["actions"][0]["action_name"], "a");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, [path.file_name().unwrap()]);
+    // Outside any workflow, flush has nothing to do.
+    workflow_log::flush().unwrap();
+}
+
+/// `flush()` returns once the records closed before it are in the file: read right after it,
+/// before `finish`, under each durability setting (with `None` the writer would otherwise keep
+/// them in its 64 KiB buffer; with the open iteration, this thread would keep them in its own).
+#[test]
+fn flush_puts_every_record_closed_before_it_in_the_file() {
+    for durability in [Durability::None, Durability::Write, Durability::Fsync] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Workflow::builder("flushing")
+            .logs_dir(dir.path())
+            .durability(durability)
+            .start()
+            .unwrap();
+        let journal = log.journal_path().unwrap();
+        let entered = log.enter();
+        let it = workflow_log::iteration().start();
+        let mut seq = 0;
+        for round in 0..3 {
+            let agent = workflow_log::interaction("planner").start();
+            for _ in 0..10 {
+                workflow_log::action("step")
+                    .input(&json!({"seq": seq}))
+                    .log();
+                seq += 1;
+            }
+            // A thread whose own interaction closed has handed its records over.
+            let ctx = Context::current();
+            std::thread::spawn(move || {
+                let _attached = ctx.attach();
+                let _helper = workflow_log::interaction("helper").start();
+                workflow_log::action("help").input(&round).log();
+            })
+            .join()
+            .unwrap();
+            drop(agent);
+            workflow_log::flush().unwrap();
+
+            let lines = read_journal(&journal);
+            let steps = journaled_steps(&lines);
+            assert_eq!(
+                steps,
+                (0..seq).collect::<Vec<_>>(),
+                "{durability:?}, round {round}"
+            );
+            let records = record_lines(&lines);
+            let count = |kind: &str, name: &str, status: &str| {
+                records
+                    .iter()
+                    .filter(|l| l["kind"] == kind && l["name"] == name && l["status"] == status)
+                    .count()
+            };
+            assert_eq!(count("interaction", "planner", "ok"), round + 1);
+            assert_eq!(count("interaction", "helper", "ok"), round + 1);
+            assert_eq!(count("action", "help", "ok"), round + 1);
+            // The iteration is still open: only its notice is there.
+            assert_eq!(count("iteration", "", "incomplete"), 1);
+            assert_eq!(count("iteration", "", "ok"), 0);
+        }
+        drop(it);
+        drop(entered);
+        let path = log.finish().unwrap();
+        let doc = read_log(&path);
+        let lines = read_journal(&journal);
+        assert_eq!(lines.len(), expected_lines(&doc), "{durability:?}");
+        let recovered = workflow_log::recover(&journal).unwrap();
+        validate(&recovered);
+        assert_eq!(recovered, doc, "{durability:?}");
+    }
+}
+
+#[test]
+fn the_global_workflow_keeps_a_journal_too() {
+    let _turn = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("global_journal")
+        .logs_dir(dir.path())
+        .durability(Durability::Fsync)
+        .init()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _it = workflow_log::iteration().start();
+        workflow_log::log_simple("agent", "hello", json!({"k": 1}));
+        workflow_log::action("step").input(&json!({"seq": 0})).log();
+        workflow_log::flush().unwrap();
+        assert_eq!(journaled_steps(&read_journal(&journal)), [0]);
+    }
+    let path = log.finish().unwrap();
+    let doc = read_log(&path);
+    assert_eq!(read_journal(&journal).len(), expected_lines(&doc));
+    assert_eq!(workflow_log::recover(&journal).unwrap(), doc);
+}
+
+/// A named pipe as the journal: the test decides when the "disk" takes bytes. Nothing is read
+/// until `release`; the pipe holds 64 KiB.
+struct Pipe {
+    path: PathBuf,
+    go: mpsc::Sender<()>,
+    reader: JoinHandle<Vec<u8>>,
+}
+
+impl Pipe {
+    fn new(dir: &Path) -> Pipe {
+        let path = dir.join("journal.pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success(), "mkfifo failed");
+        let (go, wait) = mpsc::channel::<()>();
+        let at = path.clone();
+        let reader = std::thread::spawn(move || {
+            // Blocks until the journal's writer opens the pipe.
+            let mut file = File::open(&at).unwrap();
+            let _ = wait.recv();
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).unwrap();
+            bytes
+        });
+        Pipe { path, go, reader }
+    }
+
+    fn release(&self) {
+        let _ = self.go.send(());
+    }
+
+    /// Everything the writer wrote, once it closed the pipe.
+    fn bytes(self) -> Vec<u8> {
+        self.release();
+        self.reader.join().unwrap()
+    }
+}
+
+const THREADS: usize = 4;
+const PER_THREAD: u64 = 5_000;
+
+/// Logs `THREADS` × `PER_THREAD` steps, each thread in its own interaction, counting progress.
+fn log_from_threads(ctx: &Context, progress: &Arc<AtomicUsize>) -> Vec<JoinHandle<()>> {
+    (0..THREADS)
+        .map(|t| {
+            let ctx = ctx.clone();
+            let progress = progress.clone();
+            std::thread::Builder::new()
+                .name(format!("producer-{t}"))
+                .spawn(move || {
+                    let _attached = ctx.attach();
+                    let _agent = workflow_log::interaction(format!("agent_{t}")).start();
+                    for i in 0..PER_THREAD {
+                        let seq = t as u64 * PER_THREAD + i;
+                        workflow_log::action("step")
+                            .input(&json!({"seq": seq}))
+                            .log();
+                        progress.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+                .unwrap()
+        })
+        .collect()
+}
+
+/// `recover` of `bytes` (written to a file in `dir`), validated.
+fn recover_bytes(bytes: &[u8], dir: &Path) -> Value {
+    let path = dir.join("copy.jsonl");
+    std::fs::write(&path, bytes).unwrap();
+    let doc = workflow_log::recover(&path).unwrap();
+    validate(&doc);
+    doc
+}
+
+fn all_steps(doc: &Value) -> Vec<u64> {
+    let mut steps: Vec<u64> = nodes(doc)
+        .iter()
+        .filter(|n| n.kind == Kind::Action && n.value["action_name"] == "step")
+        .map(|n| n.value["input_data"]["seq"].as_u64().unwrap())
+        .collect();
+    steps.sort_unstable();
+    steps
+}
+
+/// Lossless (the default): when the writer can't keep up, the threads that log wait. Here the
+/// journal is a pipe nobody reads, far too small for what is logged: the producers must stall
+/// short of the end, and once the pipe drains, every record is in the journal.
+#[test]
+fn a_full_lossless_queue_makes_the_producers_wait_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = Pipe::new(dir.path());
+    let log = Workflow::builder("lossless")
+        .logs_dir(dir.path())
+        .journal_path(&pipe.path)
+        .journal_queue(1)
+        .start()
+        .unwrap();
+    let total = THREADS * PER_THREAD as usize;
+    let progress = Arc::new(AtomicUsize::new(0));
+    let producers = {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        log_from_threads(&Context::current(), &progress)
+    };
+    // Wait until the producers stop making progress: with nothing read, they must.
+    let mut last = usize::MAX;
+    let mut still = 0;
+    while still < 5 {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = progress.load(Ordering::Relaxed);
+        assert!(
+            now < total,
+            "all {total} records were logged while the journal took no byte: nobody waited"
+        );
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
+    pipe.release();
+    for p in producers {
+        p.join().unwrap();
+    }
+    let path = log.finish().expect("a lossless journal loses nothing");
+    let doc = read_log(&path);
+    let lines = journal_lines(&pipe.bytes());
+    assert_eq!(lines.len(), expected_lines(&doc));
+    let mut steps = journaled_steps(&lines);
+    steps.sort_unstable();
+    assert_eq!(steps, (0..total as u64).collect::<Vec<_>>());
+    assert_eq!(all_steps(&doc), steps);
+}
+
+/// Lossy: the same pipe, but the producers never wait; `finish` says how many records the
+/// journal lost, exactly, and the nested file still has every one.
+#[test]
+fn a_lossy_journal_never_waits_and_finish_counts_exactly_what_it_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = Pipe::new(dir.path());
+    let log = Workflow::builder("lossy")
+        .logs_dir(dir.path())
+        .journal_path(&pipe.path)
+        .lossy(true)
+        .journal_queue(1)
+        .start()
+        .unwrap();
+    let total = THREADS * PER_THREAD as usize;
+    let progress = Arc::new(AtomicUsize::new(0));
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        // Every producer runs to its end although the journal takes nothing.
+        for p in log_from_threads(&Context::current(), &progress) {
+            p.join().unwrap();
+        }
+    }
+    assert_eq!(progress.load(Ordering::Relaxed), total);
+    let nested = log.path().unwrap();
+    let reader = std::thread::spawn(move || pipe.bytes());
+    let err = log.finish().expect_err("the lossy journal dropped records");
+    let bytes = reader.join().unwrap();
+    let doc = read_log(&nested);
+    assert_eq!(all_steps(&doc), (0..total as u64).collect::<Vec<_>>());
+    let lines = journal_lines(&bytes);
+    let missing = expected_lines(&doc) - lines.len();
+    assert!(missing > 0);
+    let message = err.to_string();
+    match err {
+        Error::RecordsLost { count, path, .. } => {
+            assert_eq!(count as usize, missing, "{message}");
+            assert_eq!(path, Some(nested));
+        }
+        other => panic!("expected RecordsLost, got {other:?}"),
+    }
+    assert!(
+        message.contains(&format!("{missing} record(s) were lost")),
+        "{message}"
+    );
+    // What the journal did get is still a journal `recover` reads.
+    let recovered = recover_bytes(&bytes, dir.path());
+    assert_eq!(
+        all_steps(&recovered).len(),
+        journaled_steps(&lines).len(),
+        "recover keeps every step the journal holds"
+    );
+}
+
+/// A consumer can tail the journal while the run goes on: after each `flush()`, every complete
+/// line is a whole record, and the new step is there.
+#[test]
+fn a_journal_can_be_tailed_line_by_line_while_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("tailed")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    let mut tail = BufReader::new(File::open(&journal).unwrap());
+    let mut seen = Vec::new();
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        for seq in 0..5u64 {
+            workflow_log::action("step")
+                .input(&json!({"seq": seq}))
+                .log();
+            workflow_log::flush().unwrap();
+            let mut line = String::new();
+            // Header and the iteration's notice first.
+            while tail.read_line(&mut line).unwrap() > 0 {
+                let value: Value = serde_json::from_str(line.trim_end()).unwrap();
+                if value["name"] == "step" {
+                    seen.push(value["input"]["seq"].as_u64().unwrap());
+                }
+                line.clear();
+            }
+            assert_eq!(seen, (0..=seq).collect::<Vec<_>>());
+        }
+    }
+    log.finish().unwrap();
+}
+
+/// A worker that logs under a record opened on another thread: after a crash, its records must
+/// still find their parents in the journal. Taking the `Context` hands the opening thread's
+/// notices over, so the worker's own `flush` makes the whole chain durable.
+#[test]
+fn a_crash_keeps_the_parents_of_records_logged_through_a_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("context_crash")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    let snapshot = {
+        let _entered = log.enter();
+        let it = workflow_log::iteration().start();
+        let planner = workflow_log::interaction("planner").start();
+        let ctx = Context::current();
+        std::thread::spawn(move || {
+            let _attached = ctx.attach();
+            workflow_log::action("background_fetch").log();
+            workflow_log::flush().unwrap();
+        })
+        .join()
+        .unwrap();
+        // The process "dies" here: nothing more is handed over, the guards never close.
+        let bytes = std::fs::read(&journal).unwrap();
+        std::mem::forget(planner);
+        std::mem::forget(it);
+        bytes
+    };
+    let recovered = recover_bytes(&snapshot, dir.path());
+    validate(&recovered);
+    let iteration = &recovered["iterations"][0];
+    assert_eq!(iteration["status"], "incomplete");
+    let planner = &iteration["interactions"][0];
+    assert_eq!(planner["agent_name"], "planner");
+    assert_eq!(planner["status"], "incomplete");
+    assert_eq!(planner["actions"][0]["action_name"], "background_fetch");
+    assert!(
+        recovered["actions"].is_null(),
+        "nothing lands at the root: {recovered}"
+    );
+    drop(log);
+}
+
+/// Without any `flush()`: what closed before a timed record opens (an LLM call that may block
+/// for minutes) is handed to the journal, so a crash during the call doesn't lose it.
+#[test]
+fn what_closed_before_a_long_call_reaches_the_journal_without_a_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("long_call")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        let _agent = workflow_log::interaction("planner").start();
+        for seq in 0..3u64 {
+            workflow_log::action("step")
+                .input(&json!({"seq": seq}))
+                .log();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        let _llm_call = workflow_log::action("llm_call").start();
+        // The call "blocks" here; the journal writer catches up meanwhile.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let steps = journaled_steps(&read_journal(&journal));
+            if steps == [0, 1, 2] {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the steps never reached the journal: {steps:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    log.finish().unwrap();
+}

@@ -1,0 +1,416 @@
+//! `recover`: the nested JSON rebuilt from a journal, the same as the finished file for a run
+//! that finished, with `incomplete` records for one that crashed; torn lines and arbitrary
+//! bytes never make it panic, and what it returns always matches the schema.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use workflow_log::{Context, Workflow};
+use workflow_log_tests::{children, find, nodes, read_log, records, validate, Kind};
+
+/// `recover` of these bytes, validated against the schema.
+fn recover_bytes(bytes: &[u8]) -> Value {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(bytes).unwrap();
+    file.flush().unwrap();
+    let doc = workflow_log::recover(file.path()).expect("a readable file is recovered");
+    validate(&doc);
+    doc
+}
+
+/// A run with every kind of record, nested every way, on three threads; returns the nested
+/// file's document and the journal's bytes.
+fn rich_run(dir: &Path) -> (Value, Vec<u8>) {
+    let log = Workflow::builder("rich").logs_dir(dir).start().unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        workflow_log::event("run_started", json!({"task": "x"}));
+        for n in 0..2 {
+            let _it = workflow_log::iteration().start();
+            let mut planner = workflow_log::interaction("planner")
+                .input(&json!({"n": n, "list": [1, 2.5, "three", null, true]}))
+                .start();
+            workflow_log::action("instant")
+                .input(&"q")
+                .output(&[1, 2])
+                .metadata("model", &"m")
+                .metadata("tokens", &json!({"in": 1, "out": 2}))
+                .log();
+            {
+                let mut tool = workflow_log::action("tool").start();
+                workflow_log::action("llm_inside_tool").log();
+                {
+                    let mut sub = workflow_log::interaction("sub_agent").input(&n).start();
+                    workflow_log::logger("planner.sub").info("thinking", json!({"depth": 2}));
+                    sub.output(&"sub done");
+                }
+                tool.output(&"r").error("flaky tool");
+            }
+            let ctx = Context::current();
+            std::thread::Builder::new()
+                .name(format!("worker-{n}"))
+                .spawn(move || {
+                    let _attached = ctx.attach();
+                    let _helper = workflow_log::interaction("helper").start();
+                    workflow_log::action("fetch").input(&n).log();
+                    workflow_log::event("fetched", json!({"n": n}));
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+            workflow_log::logger("planner").warn("slow", json!({"ms": 3}));
+            planner.output(&"plan").error("partly wrong");
+        }
+        let _explicit = workflow_log::iteration().number(7).start();
+        workflow_log::log_simple("critic", "looks good", json!({"score": 0.9}));
+    }
+    let path = log.finish().unwrap();
+    let doc = read_log(&path);
+    (doc, std::fs::read(journal).unwrap())
+}
+
+/// The journal of `rich_run`, made once.
+fn rich_journal() -> &'static [u8] {
+    static JOURNAL: OnceLock<Vec<u8>> = OnceLock::new();
+    JOURNAL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        rich_run(dir.path()).1
+    })
+}
+
+#[test]
+fn a_finished_runs_journal_recovers_to_exactly_its_nested_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (doc, journal) = rich_run(dir.path());
+    // The run really has all of it.
+    assert_eq!(doc["iterations"].as_array().unwrap().len(), 3);
+    assert!(nodes(&doc).iter().any(|n| n.value["thread"] == "worker-1"));
+    let recovered = recover_bytes(&journal);
+    assert_eq!(recovered, doc);
+}
+
+/// Guards leaked with `mem::forget` stand for a process that died with them open: the journal
+/// read at that moment gives them back `incomplete`, with no end.
+#[test]
+fn records_open_at_a_crash_come_back_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("crashing")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        let it = workflow_log::iteration().start();
+        let agent = workflow_log::interaction("planner").input(&"task").start();
+        workflow_log::action("done_before").output(&1).log();
+        {
+            let _closed = workflow_log::interaction("finished_agent").start();
+        }
+        let tool = workflow_log::action("open_tool").start();
+        workflow_log::flush().unwrap();
+        std::mem::forget(tool);
+        std::mem::forget(agent);
+        std::mem::forget(it);
+    }
+    // "The crash": the journal as it is now.
+    let crashed = recover_bytes(&std::fs::read(&journal).unwrap());
+    assert_eq!(crashed["status"], "incomplete");
+    let it = &crashed["iterations"][0];
+    assert_eq!(it["status"], "incomplete");
+    assert_eq!(it["end_time"], Value::Null);
+    assert_eq!(it["duration_us"], Value::Null);
+    let agent = &it["interactions"][0];
+    assert_eq!(agent["agent_name"], "planner");
+    assert_eq!(agent["input"], "task");
+    assert_eq!(agent["status"], "incomplete");
+    assert_eq!(agent["end_time"], Value::Null);
+    assert_eq!(agent["duration_us"], Value::Null);
+    assert_eq!(agent["actions"][0]["action_name"], "done_before");
+    assert_eq!(agent["actions"][0]["status"], "ok");
+    assert_eq!(agent["interactions"][0]["agent_name"], "finished_agent");
+    assert_eq!(agent["interactions"][0]["status"], "ok");
+    // An action has no open notice: one still open at the crash is not in the journal.
+    assert!(nodes(&crashed)
+        .iter()
+        .all(|n| n.value["action_name"] != "open_tool"));
+
+    // Finishing anyway: the leaked records are `incomplete` in the nested file too, and the
+    // finished journal still recovers to it.
+    let path = log.finish().unwrap();
+    let doc = read_log(&path);
+    assert_eq!(doc["iterations"][0]["status"], "incomplete");
+    assert_eq!(
+        doc["iterations"][0]["interactions"][0]["status"],
+        "incomplete"
+    );
+    assert_eq!(workflow_log::recover(&journal).unwrap(), doc);
+}
+
+/// Cut anywhere inside the last record line (a write torn by the crash): the torn record is
+/// left out, every other one is kept; the same line whole but without its newline counts.
+#[test]
+fn a_torn_last_line_is_tolerated() {
+    let journal = rich_journal();
+    // Without the end line, the last line is a record.
+    let end_line = journal[..journal.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    let records_part = &journal[..end_line];
+    let last = records_part[..records_part.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    let last_line: Value = serde_json::from_slice(&records_part[last..]).unwrap();
+    assert!(last_line.get("kind").is_some(), "{last_line}");
+    let without_last = recover_bytes(&records_part[..last]);
+    let with_last = recover_bytes(records_part);
+    assert_ne!(without_last, with_last);
+    assert_eq!(with_last["status"], "incomplete");
+    // Every cut that leaves the line without its closing brace.
+    for cut in last..records_part.len() - 2 {
+        assert_eq!(
+            recover_bytes(&records_part[..cut]),
+            without_last,
+            "cut at byte {cut}, {} into the last line",
+            cut - last
+        );
+    }
+    assert_eq!(
+        recover_bytes(&records_part[..records_part.len() - 1]),
+        with_last
+    );
+}
+
+#[test]
+fn a_journal_without_a_header_or_records_still_gives_a_valid_document() {
+    for bytes in [
+        &b""[..],
+        b"\n\n\n",
+        b"not json at all",
+        b"{}",
+        b"[1,2,3]\n\"string\"\n42\nnull\n",
+        b"\xff\xfe\x00\x01",
+    ] {
+        let doc = recover_bytes(bytes);
+        assert_eq!(doc["status"], "incomplete");
+        assert_eq!(doc["iterations"], json!([]));
+    }
+}
+
+/// Corrupt lines that still parse as JSON: unknown kinds and statuses, ids that are not
+/// numbers, parents that don't exist or form a cycle, times at the ends of the range, a level
+/// on an event that is not a log line. Each is skipped or placed, never a panic, and the
+/// document still matches the schema.
+#[test]
+fn corrupt_records_are_skipped_or_placed_and_the_document_stays_valid() {
+    let header = json!({"journal": "workflow-log/1", "workflow": "w", "run_id": "r",
+                        "start_time": "0001-01-01T00:00:00.000000Z"});
+    let lines = [
+        header,
+        json!({"id": 1, "parent": 2, "kind": "action", "status": "ok", "name": "cycle_a", "start_ns": 1}),
+        json!({"id": 2, "parent": 1, "kind": "action", "status": "ok", "name": "cycle_b", "start_ns": 2}),
+        json!({"id": 3, "parent": 3, "kind": "interaction", "status": "ok", "name": "self_parent", "start_ns": 3}),
+        json!({"id": 4, "parent": 999, "kind": "iteration", "status": "error", "name": "", "start_ns": -9_000_000_000_000_000_000_i64, "end_ns": 9_000_000_000_000_000_000_i64}),
+        json!({"id": "5", "parent": 0, "kind": "action", "status": "ok", "name": "string_id", "start_ns": 5}),
+        json!({"id": 6, "parent": 0, "kind": "spell", "status": "ok", "name": "unknown_kind", "start_ns": 6}),
+        json!({"id": 7, "parent": 0, "kind": "action", "status": "done", "name": "unknown_status", "start_ns": 7}),
+        json!({"id": 8, "parent": 0, "kind": "event", "status": "ok", "name": "not_a_log", "start_ns": 8, "level": "INFO", "logger": "l", "message": "m"}),
+        json!({"id": 9, "parent": 0, "kind": "event", "status": "ok", "name": "log", "start_ns": 9, "level": "LOUD", "logger": "l", "message": "m"}),
+        json!({"id": 10, "parent": 0, "kind": "action", "status": "incomplete", "name": "open_action", "start_ns": 10}),
+        json!({"id": 11, "kind": "action", "status": "ok", "name": "no_times"}),
+        json!({"id": 12, "parent": 0, "kind": "action", "status": "ok", "name": "dup", "start_ns": 12}),
+        json!({"id": 12, "parent": 0, "kind": "action", "status": "ok", "name": "dup", "start_ns": 12}),
+        json!({"end": "ok", "end_ns": 9_000_000_000_000_000_000_i64}),
+    ];
+    let mut bytes = Vec::new();
+    for line in &lines {
+        bytes.extend_from_slice(line.to_string().as_bytes());
+        bytes.push(b'\n');
+    }
+    let doc = recover_bytes(&bytes);
+    let names: Vec<String> = records(&doc)
+        .iter()
+        .map(|n| workflow_log_tests::label(n.kind, n.value))
+        .collect();
+    for kept in ["cycle_a", "cycle_b", "self_parent", "open_action", "dup"] {
+        assert!(names.iter().any(|n| n == kept), "{kept} missing: {names:?}");
+    }
+    assert_eq!(names.iter().filter(|n| *n == "dup").count(), 1);
+    for skipped in ["string_id", "unknown_kind", "unknown_status", "no_times"] {
+        assert!(!names.iter().any(|n| n == skipped), "{skipped} kept");
+    }
+    assert_eq!(
+        find(&doc, Kind::Action, "open_action").value["status"],
+        "incomplete"
+    );
+    assert_eq!(doc["status"], "ok");
+}
+
+/// A line of the journal's shape with fields drawn from the values that make readers trip.
+fn journal_like_line() -> impl Strategy<Value = String> {
+    let int = prop_oneof![
+        Just(json!(0)),
+        (0u64..8).prop_map(|n| json!(n)),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<u64>().prop_map(|n| json!(n)),
+        Just(json!(-1)),
+        Just(json!(1.5)),
+        Just(json!("3")),
+        Just(Value::Null),
+    ];
+    let text = prop_oneof![
+        Just(json!("iteration")),
+        Just(json!("interaction")),
+        Just(json!("action")),
+        Just(json!("event")),
+        Just(json!("ok")),
+        Just(json!("error")),
+        Just(json!("incomplete")),
+        Just(json!("log")),
+        Just(json!("INFO")),
+        Just(json!("workflow-log/1")),
+        Just(json!("1969-12-31T23:59:59.999999Z")),
+        Just(json!("0000-01-01T00:00:00Z")),
+        Just(json!("9999-12-31T23:59:59.999999Z")),
+        ".{0,8}".prop_map(|s| json!(s)),
+    ];
+    let value = prop_oneof![int, text.clone(), Just(json!({"nested": [1, {"a": null}]}))];
+    let key = prop_oneof![
+        Just("journal"),
+        Just("workflow"),
+        Just("run_id"),
+        Just("start_time"),
+        Just("end"),
+        Just("end_ns"),
+        Just("id"),
+        Just("parent"),
+        Just("kind"),
+        Just("status"),
+        Just("name"),
+        Just("number"),
+        Just("start_ns"),
+        Just("thread"),
+        Just("input"),
+        Just("output"),
+        Just("error"),
+        Just("metadata"),
+        Just("level"),
+        Just("logger"),
+        Just("message"),
+    ];
+    proptest::collection::btree_map(key, value, 0..12)
+        .prop_map(|fields| serde_json::to_string(&fields).unwrap())
+}
+
+/// One way to damage a journal.
+#[derive(Clone, Debug)]
+enum Damage {
+    Truncate(usize),
+    Flip(usize, u8),
+    Delete(usize, usize),
+    Insert(usize, Vec<u8>),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+    DropLine(usize),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        any::<usize>().prop_map(Damage::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Damage::Flip(i, b)),
+        (any::<usize>(), 0usize..64).prop_map(|(i, n)| Damage::Delete(i, n)),
+        (
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 1..16)
+        )
+            .prop_map(|(i, b)| Damage::Insert(i, b)),
+        any::<usize>().prop_map(Damage::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Damage::SwapLines(a, b)),
+        any::<usize>().prop_map(Damage::DropLine),
+    ]
+}
+
+fn apply(bytes: &mut Vec<u8>, damage: &Damage) {
+    let at = |i: usize, len: usize| if len == 0 { 0 } else { i % (len + 1) };
+    match damage {
+        Damage::Truncate(i) => bytes.truncate(at(*i, bytes.len())),
+        Damage::Flip(i, b) => {
+            if !bytes.is_empty() {
+                let i = i % bytes.len();
+                bytes[i] ^= b | 1;
+            }
+        }
+        Damage::Delete(i, n) => {
+            let start = at(*i, bytes.len());
+            let end = (start + n).min(bytes.len());
+            bytes.drain(start..end);
+        }
+        Damage::Insert(i, b) => {
+            let at = at(*i, bytes.len());
+            bytes.splice(at..at, b.iter().copied());
+        }
+        Damage::DuplicateLine(i) | Damage::DropLine(i) | Damage::SwapLines(i, _) => {
+            let mut lines: Vec<Vec<u8>> =
+                bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+            let n = lines.len();
+            match damage {
+                Damage::DuplicateLine(_) => {
+                    let line = lines[i % n].clone();
+                    lines.insert(i % n, line);
+                }
+                Damage::DropLine(_) => {
+                    lines.remove(i % n);
+                }
+                Damage::SwapLines(_, j) => lines.swap(i % n, j % n),
+                _ => unreachable!(),
+            }
+            *bytes = lines.join(&b'\n');
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_give_a_valid_document(
+        bytes in proptest::collection::vec(any::<u8>(), 0..2048)
+    ) {
+        recover_bytes(&bytes);
+    }
+
+    #[test]
+    fn journal_shaped_garbage_gives_a_valid_document(
+        lines in proptest::collection::vec(journal_like_line(), 0..24)
+    ) {
+        let mut bytes = Vec::new();
+        for line in lines {
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        recover_bytes(&bytes);
+    }
+
+    #[test]
+    fn a_damaged_real_journal_gives_a_valid_document(
+        damages in proptest::collection::vec(damage(), 1..6)
+    ) {
+        let mut bytes = rich_journal().to_vec();
+        for d in &damages {
+            apply(&mut bytes, d);
+        }
+        let doc = recover_bytes(&bytes);
+        // Damage only ever removes or misplaces records: never more than the run had.
+        let whole = recover_bytes(rich_journal());
+        prop_assert!(records(&doc).len() <= records(&whole).len() + damages.len());
+        prop_assert!(children(&doc, "iterations").len() <= 3 + damages.len());
+    }
+}

@@ -1,0 +1,378 @@
+//! Security: secrets are redacted before any sink sees them (the nested file and the journal's
+//! raw bytes), by default and at any depth; the key list and a hook are configurable; files are
+//! created `0600`; a workflow name can't place a file outside the logs directory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use workflow_log::{Context, Workflow, WorkflowBuilder};
+use workflow_log_tests::{find, read_log, validate, Kind};
+
+/// A finished file-backed run: its nested document and the journal's raw bytes.
+struct FileRun {
+    doc: Value,
+    nested: Vec<u8>,
+    journal: Vec<u8>,
+    paths: (PathBuf, PathBuf),
+    _dir: tempfile::TempDir,
+}
+
+fn file_run(builder: WorkflowBuilder, f: impl FnOnce()) -> FileRun {
+    let dir = tempfile::tempdir().unwrap();
+    let log = builder.logs_dir(dir.path()).start().unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        f();
+    }
+    let path = log.finish().unwrap();
+    let doc = read_log(&path);
+    let recovered = workflow_log::recover(&journal).unwrap();
+    validate(&recovered);
+    assert_eq!(recovered, doc);
+    FileRun {
+        doc,
+        nested: std::fs::read(&path).unwrap(),
+        journal: std::fs::read(&journal).unwrap(),
+        paths: (path, journal),
+        _dir: dir,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Secret values, each unique so that a leak names its way in.
+const SECRETS: [&str; 15] = [
+    "sk-INTERACTION-INPUT",
+    "sk-INTERACTION-OUTPUT",
+    "sk-ACTION-INPUT",
+    "sk-ACTION-OUTPUT",
+    "sk-METADATA-NESTED",
+    "sk-EVENT",
+    "sk-LOGGER",
+    "sk-STRUCT",
+    "sk-DEEP",
+    "sk-THREAD",
+    "sk-GUARD-OUTPUT",
+    "sk-SIMPLE-NESTED",
+    "sk-METADATA-KEY",
+    "sk-GUARD-METADATA-KEY",
+    "sk-SIMPLE-KEY",
+];
+
+#[derive(Serialize)]
+struct Credentials {
+    user: &'static str,
+    password: &'static str,
+}
+
+/// Logs each of `SECRETS` under a secret-looking key, everywhere a value can go.
+fn log_secrets() {
+    let _it = workflow_log::iteration().start();
+    let mut agent = workflow_log::interaction("agent")
+        .input(&json!({"task": "x", "API_KEY": SECRETS[0]}))
+        .start();
+    workflow_log::action("call")
+        .input(&json!({"headers": {"Authorization": SECRETS[2]}, "query": "q"}))
+        .output(&json!([{"access_token": SECRETS[3], "expires": 3600}]))
+        .metadata("auth", &json!({"Secret": SECRETS[4]}))
+        .metadata("api_key", &SECRETS[12])
+        .log();
+    workflow_log::event("login", json!({"user": "ada", "token": SECRETS[5]}));
+    workflow_log::logger("agent.http").warn("retrying", json!({"refresh-token": SECRETS[6]}));
+    workflow_log::action("login")
+        .input(&Credentials {
+            user: "ada",
+            password: SECRETS[7],
+        })
+        .log();
+    let deep = json!({"a": [{"b": {"c": [[{"openai_api_key": SECRETS[8]}]]}}]});
+    workflow_log::action("deep").input(&deep).log();
+    let ctx = Context::current();
+    std::thread::spawn(move || {
+        let _attached = ctx.attach();
+        let map: HashMap<&str, &str> = HashMap::from([("Password", SECRETS[9]), ("user", "bob")]);
+        workflow_log::action("on_thread").input(&map).log();
+    })
+    .join()
+    .unwrap();
+    {
+        let mut tool = workflow_log::action("tool").start();
+        tool.output(&BTreeMap::from([("client_secret", SECRETS[10])]));
+        tool.metadata("Token", &json!({"value": SECRETS[13]}));
+    }
+    workflow_log::log_simple(
+        "agent",
+        "simple",
+        json!({"nested": {"cookie": SECRETS[11]}, "password": SECRETS[14]}),
+    );
+    agent.output(&json!({"answer": 42, "secret": SECRETS[1]}));
+}
+
+#[test]
+fn secrets_are_redacted_by_default_in_the_nested_file_and_the_journal_bytes() {
+    let run = file_run(Workflow::builder("redacted"), log_secrets);
+    for secret in SECRETS {
+        assert!(
+            !contains(&run.nested, secret),
+            "{secret} in the nested file"
+        );
+        assert!(!contains(&run.journal, secret), "{secret} in the journal");
+    }
+    let doc = &run.doc;
+    let agent = find(doc, Kind::Interaction, "agent").value;
+    assert_eq!(
+        agent["input"],
+        json!({"task": "x", "API_KEY": "[REDACTED]"})
+    );
+    assert_eq!(
+        agent["output"],
+        json!({"answer": 42, "secret": "[REDACTED]"})
+    );
+    let call = find(doc, Kind::Action, "call").value;
+    assert_eq!(
+        call["input_data"],
+        json!({"headers": {"Authorization": "[REDACTED]"}, "query": "q"})
+    );
+    assert_eq!(
+        call["output_data"],
+        json!([{"access_token": "[REDACTED]", "expires": 3600}])
+    );
+    assert_eq!(call["metadata"]["auth"], json!({"Secret": "[REDACTED]"}));
+    // A metadata entry named like a secret.
+    assert_eq!(call["metadata"]["api_key"], "[REDACTED]");
+    assert_eq!(
+        find(doc, Kind::Action, "tool").value["metadata"]["Token"],
+        "[REDACTED]"
+    );
+    let simple = find(doc, Kind::Action, "simple_log").value;
+    assert_eq!(simple["metadata"]["password"], "[REDACTED]");
+    assert_eq!(
+        simple["metadata"]["nested"],
+        json!({"cookie": "[REDACTED]"})
+    );
+    assert_eq!(
+        find(doc, Kind::Action, "login").value["input_data"],
+        json!({"user": "ada", "password": "[REDACTED]"})
+    );
+    assert_eq!(
+        find(doc, Kind::Action, "deep").value["input_data"]["a"][0]["b"]["c"][0][0],
+        json!({"openai_api_key": "[REDACTED]"})
+    );
+    assert_eq!(
+        find(doc, Kind::Action, "on_thread").value["input_data"],
+        json!({"Password": "[REDACTED]", "user": "bob"})
+    );
+    let events = &agent["events"];
+    assert_eq!(
+        events[0]["data"],
+        json!({"user": "ada", "token": "[REDACTED]"})
+    );
+    assert_eq!(events[1]["data"], json!({"refresh-token": "[REDACTED]"}));
+    // Keys that only contain a secret word are not secrets.
+    let ((), doc) = workflow_log_tests::capture_valid(|| {
+        workflow_log::action("usage")
+            .input(&json!({"max_tokens": 5, "tokens": 12, "secretary": "Ann"}))
+            .log();
+    });
+    assert_eq!(
+        doc["actions"][0]["input_data"],
+        json!({"max_tokens": 5, "tokens": 12, "secretary": "Ann"})
+    );
+}
+
+#[test]
+fn the_key_list_is_configurable_and_an_empty_list_turns_redaction_off() {
+    let run =
+        file_run(
+            Workflow::builder("custom_keys").redact_keys(["ssn"]),
+            || {
+                workflow_log::action("a")
+            .input(&json!({"SSN": "123-45-6789", "nested": {"ssn": 1}, "api_key": "sk-now-kept"}))
+            .log();
+            },
+        );
+    assert!(!contains(&run.journal, "123-45-6789"));
+    assert!(contains(&run.journal, "sk-now-kept"));
+    assert_eq!(
+        run.doc["actions"][0]["input_data"],
+        json!({"SSN": "[REDACTED]", "nested": {"ssn": "[REDACTED]"}, "api_key": "sk-now-kept"})
+    );
+
+    let none: [&str; 0] = [];
+    let run = file_run(Workflow::builder("no_redaction").redact_keys(none), || {
+        workflow_log::action("a")
+            .input(&json!({"password": "hunter2", "token": "t"}))
+            .log();
+    });
+    assert!(contains(&run.journal, "hunter2"));
+    assert_eq!(
+        run.doc["actions"][0]["input_data"],
+        json!({"password": "hunter2", "token": "t"})
+    );
+}
+
+#[test]
+fn a_custom_hook_rewrites_values_after_redaction_before_any_sink() {
+    fn mask_emails(v: &mut Value) {
+        match v {
+            Value::String(s) if s.contains('@') => *s = "***@***".into(),
+            Value::Array(items) => items.iter_mut().for_each(mask_emails),
+            Value::Object(map) => map.values_mut().for_each(mask_emails),
+            _ => {}
+        }
+    }
+    let builder = Workflow::builder("hooked").redact_hook(mask_emails);
+    let run = file_run(builder, || {
+        let _agent = workflow_log::interaction("mailer")
+            .input(&json!({"to": "ada@example.com", "password": "pw-1"}))
+            .start();
+        workflow_log::action("send")
+            .input(&["bob@example.com", "plain"])
+            .metadata("cc", &json!({"list": ["eve@example.com"]}))
+            .log();
+        workflow_log::event("sent", json!({"from": "ann@example.com"}));
+        // The hook runs on other threads too.
+        let ctx = Context::current();
+        std::thread::spawn(move || {
+            let _attached = ctx.attach();
+            workflow_log::action("bounce")
+                .input(&"joe@example.com")
+                .log();
+        })
+        .join()
+        .unwrap();
+    });
+    for leaked in [
+        "ada@example.com",
+        "bob@example.com",
+        "eve@example.com",
+        "ann@example.com",
+        "joe@example.com",
+        "pw-1",
+    ] {
+        assert!(!contains(&run.journal, leaked), "{leaked} in the journal");
+        assert!(
+            !contains(&run.nested, leaked),
+            "{leaked} in the nested file"
+        );
+    }
+    let doc = &run.doc;
+    let mailer = find(doc, Kind::Interaction, "mailer").value;
+    // Key redaction still applies with a hook.
+    assert_eq!(
+        mailer["input"],
+        json!({"to": "***@***", "password": "[REDACTED]"})
+    );
+    assert_eq!(
+        find(doc, Kind::Action, "send").value["input_data"],
+        json!(["***@***", "plain"])
+    );
+    assert_eq!(
+        find(doc, Kind::Action, "send").value["metadata"]["cc"],
+        json!({"list": ["***@***"]})
+    );
+    assert_eq!(mailer["events"][0]["data"], json!({"from": "***@***"}));
+    assert_eq!(
+        find(doc, Kind::Action, "bounce").value["input_data"],
+        "***@***"
+    );
+
+    // A hook that panics costs the value, not the run.
+    let run = file_run(
+        Workflow::builder("panicky_hook").redact_hook(|_| panic!("hook bug")),
+        || {
+            workflow_log::action("a").input(&"secret-ish").log();
+            workflow_log::action("b").log();
+        },
+    );
+    assert_eq!(
+        run.doc["actions"][0]["input_data"],
+        "[redaction hook panicked]"
+    );
+    assert!(!contains(&run.journal, "secret-ish"));
+    assert_eq!(run.doc["actions"][1]["action_name"], "b");
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn log_files_are_created_0600() {
+    let run = file_run(Workflow::builder("private"), || {
+        workflow_log::action("a").log();
+    });
+    let (nested, journal) = &run.paths;
+    assert_eq!(mode(nested), 0o600);
+    assert_eq!(mode(journal), 0o600);
+    // A journal path given explicitly, too.
+    let dir = tempfile::tempdir().unwrap();
+    let explicit = dir.path().join("explicit.jsonl");
+    let log = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&explicit)
+        .start()
+        .unwrap();
+    assert_eq!(mode(&explicit), 0o600);
+    let path = log.finish().unwrap();
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn a_workflow_name_cant_place_a_file_outside_the_logs_dir() {
+    let root = tempfile::tempdir().unwrap();
+    let logs = root.path().join("deep/er/logs");
+    let long = "x/".repeat(300);
+    for name in [
+        "../../etc/x",
+        "../../../../../../../../tmp/escape",
+        "/etc/passwd",
+        "..",
+        ".",
+        "",
+        ".hidden",
+        "a/b\\c",
+        "nul\0byte",
+        "new\nline",
+        long.as_str(),
+        "C:\\Windows\\system32",
+    ] {
+        let log = Workflow::builder(name).logs_dir(&logs).start().unwrap();
+        let journal = log.journal_path().unwrap();
+        let path = log.finish().unwrap();
+        for file in [&path, &journal] {
+            assert_eq!(file.parent(), Some(logs.as_path()), "{name:?}: {file:?}");
+            let file_name = file.file_name().unwrap().to_str().unwrap();
+            assert!(!file_name.starts_with('.'), "{name:?}: hidden {file_name}");
+            assert!(
+                !file_name.contains(['/', '\\', '\0', '\n']),
+                "{name:?}: {file_name:?}"
+            );
+            assert!(file_name.len() < 200, "{name:?}: {file_name}");
+        }
+        assert_eq!(read_log(&path)["workflow"], name);
+    }
+    // Nothing was written anywhere but the logs dir.
+    let mut outside = Vec::new();
+    let mut stack = vec![root.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.parent() != Some(logs.as_path()) {
+                outside.push(path);
+            }
+        }
+    }
+    assert!(outside.is_empty(), "{outside:?}");
+    assert_eq!(std::fs::read_dir(&logs).unwrap().count(), 2 * 12);
+}
