@@ -3,15 +3,21 @@
 //! document.
 //!
 //! Every document a test looks at goes through [`validate`] first (or comes from
-//! [`capture_valid`] / [`read_log`], which do it), so the schema is checked against what the
-//! writer really emits, and the writer against the schema.
+//! [`capture_valid`] / [`read_log`] / [`recover_valid`], which do it), so the schema is checked
+//! against what the writer really emits, and the writer against the schema.
+//!
+//! For file-backed runs: [`start_in_tempdir`] and [`file_run`] (a whole run, every file
+//! checked), and readers of the journal ([`journal_lines`], [`read_journal`],
+//! [`record_lines`], [`expected_lines`]).
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use workflow_log::WorkflowBuilder;
+use tempfile::TempDir;
+use workflow_log::{WorkflowBuilder, WorkflowGuard};
 
 const SCHEMA_TEXT: &str = include_str!("../../schema/workflow-log-1.schema.json");
 
@@ -77,6 +83,154 @@ pub fn read_log(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("`{}` is not JSON: {e}", path.display()));
     validate(&doc);
     doc
+}
+
+/// [`workflow_log::recover`] of the journal at `path`, validated against the schema.
+pub fn recover_valid(path: &Path) -> Value {
+    let doc = workflow_log::recover(path)
+        .unwrap_or_else(|e| panic!("can't recover `{}`: {e}", path.display()));
+    validate(&doc);
+    doc
+}
+
+/// [`recover_valid`] of `bytes`, written to a temporary file first.
+pub fn recover_bytes(bytes: &[u8]) -> Value {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(bytes).unwrap();
+    file.flush().unwrap();
+    recover_valid(file.path())
+}
+
+/// Every line of a journal, parsed; panics (naming the line) unless each is one JSON object and
+/// the file ends with a newline.
+pub fn journal_lines(bytes: &[u8]) -> Vec<Value> {
+    assert!(
+        bytes.is_empty() || bytes.ends_with(b"\n"),
+        "the journal's last line is not terminated"
+    );
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let value: Value = serde_json::from_slice(line).unwrap_or_else(|e| {
+                panic!(
+                    "journal line {} is not JSON ({e}): {}",
+                    i + 1,
+                    String::from_utf8_lossy(line)
+                )
+            });
+            assert!(value.is_object(), "journal line {} is {value}", i + 1);
+            value
+        })
+        .collect()
+}
+
+/// [`journal_lines`] of the journal file at `path`.
+pub fn read_journal(path: &Path) -> Vec<Value> {
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("can't read `{}`: {e}", path.display()));
+    journal_lines(&bytes)
+}
+
+/// The record lines of a journal (neither the header nor the end line).
+pub fn record_lines(lines: &[Value]) -> Vec<&Value> {
+    lines.iter().filter(|l| l.get("kind").is_some()).collect()
+}
+
+/// How many journal lines a finished run's document stands for: two per iteration and
+/// interaction (the open notice and the close), one per action and event, plus the header and
+/// the end line.
+pub fn expected_lines(doc: &Value) -> usize {
+    2 + nodes(doc)
+        .iter()
+        .map(|n| match n.kind {
+            Kind::Workflow => 0,
+            Kind::Iteration | Kind::Interaction => 2,
+            Kind::Action | Kind::Event => 1,
+        })
+        .sum::<usize>()
+}
+
+/// The permission bits of the file at `path` (`0o600` for a private file).
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Makes a named pipe `journal.pipe` in `dir` (with `mkfifo`) and returns its path: a journal
+/// whose reader the test controls.
+pub fn fifo(dir: &Path) -> PathBuf {
+    let path = dir.join("journal.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    path
+}
+
+/// The `seq` input of every `step` action of the document, in document order.
+pub fn steps(doc: &Value) -> Vec<u64> {
+    nodes(doc)
+        .iter()
+        .filter(|n| n.kind == Kind::Action && n.value["action_name"] == "step")
+        .map(|n| n.value["input_data"]["seq"].as_u64().unwrap())
+        .collect()
+}
+
+/// Starts the file-backed workflow `builder` describes with a new temporary directory as its
+/// logs directory. Keep the directory alive (bind it to a named variable, not `_`) for as long
+/// as the workflow's files are used.
+pub fn start_in_tempdir(builder: WorkflowBuilder) -> (TempDir, WorkflowGuard) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = builder.logs_dir(dir.path()).start().unwrap();
+    (dir, log)
+}
+
+/// A finished file-backed run of [`file_run`].
+#[derive(Debug)]
+pub struct FileRun {
+    /// The nested document, validated.
+    pub doc: Value,
+    /// The journal's lines, parsed.
+    pub lines: Vec<Value>,
+    /// The nested file's raw bytes.
+    pub nested: Vec<u8>,
+    /// The journal's raw bytes.
+    pub journal: Vec<u8>,
+    /// The paths of the nested file and of the journal.
+    pub paths: (PathBuf, PathBuf),
+    /// The logs directory, kept alive as long as the run.
+    pub dir: TempDir,
+}
+
+/// Runs `f` in the file-backed workflow `builder` describes (started by [`start_in_tempdir`]
+/// and entered on this thread), finishes it and checks every file: the nested file matches the
+/// schema, the journal has exactly one JSON object per line ([`journal_lines`]) and one line per
+/// record ([`expected_lines`]), and `recover` of the journal gives the nested file back.
+pub fn file_run(builder: WorkflowBuilder, f: impl FnOnce()) -> FileRun {
+    let (dir, log) = start_in_tempdir(builder);
+    let journal_path = log.journal_path().expect("a file workflow keeps a journal");
+    {
+        let _entered = log.enter();
+        f();
+    }
+    let path = log.finish().unwrap();
+    let doc = read_log(&path);
+    let journal = std::fs::read(&journal_path).unwrap();
+    let lines = journal_lines(&journal);
+    assert_eq!(lines.len(), expected_lines(&doc), "one record per line");
+    assert_eq!(recover_valid(&journal_path), doc);
+    FileRun {
+        doc,
+        lines,
+        nested: std::fs::read(&path).unwrap(),
+        journal,
+        paths: (path, journal_path),
+        dir,
+    }
 }
 
 /// What a node of the nested document is.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow_log::{Context, FutureExt, InteractionGuard, Workflow};
-use workflow_log_tests::{children, nodes, read_log, validate, Kind};
+use workflow_log_tests::{children, nodes, read_log, recover_valid, start_in_tempdir, Kind};
 
 const TASKS: u64 = 1_000;
 const STEPS: u64 = 5;
@@ -66,11 +66,7 @@ const WORKER: &str = "tokio-worker";
 
 #[test]
 fn a_thousand_concurrent_interactions_keep_their_own_actions() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("async_agents")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, log) = start_in_tempdir(Workflow::builder("async_agents"));
     let journal = log.journal_path().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -158,20 +154,14 @@ fn a_thousand_concurrent_interactions_keep_their_own_actions() {
     }
     assert!(!workers.is_empty());
 
-    let recovered = workflow_log::recover(&journal).unwrap();
-    validate(&recovered);
-    assert_eq!(recovered, doc);
+    assert_eq!(recover_valid(&journal), doc);
 }
 
 /// A task dropped before it completes (its `JoinHandle` aborted) leaves what it logged under
 /// its interaction; nothing lands elsewhere.
 #[test]
 fn aborted_tasks_leave_what_they_logged_under_their_interaction() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("aborted_tasks")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, log) = start_in_tempdir(Workflow::builder("aborted_tasks"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_time()

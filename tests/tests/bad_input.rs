@@ -14,65 +14,10 @@ use serde::ser::{Error as _, SerializeSeq, Serializer};
 use serde::Serialize;
 use serde_json::{json, Value};
 use workflow_log::{Error, Workflow, WorkflowBuilder, DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRING_BYTES};
-use workflow_log_tests::{find, nodes, read_log, validate, Kind};
-
-/// A finished file-backed run: its nested document and its journal's lines.
-struct FileRun {
-    doc: Value,
-    lines: Vec<Value>,
-}
-
-/// Runs `f` in a file-backed workflow built by `builder`, then checks what every bad-input test
-/// needs: the nested file matches the schema, the journal has exactly one JSON object per line
-/// and one line per record (two per iteration and interaction), and `recover` of the journal
-/// gives the nested file back.
-fn file_run(builder: WorkflowBuilder, f: impl FnOnce()) -> FileRun {
-    let dir = tempfile::tempdir().unwrap();
-    let log = builder.logs_dir(dir.path()).start().unwrap();
-    let journal = log.journal_path().unwrap();
-    {
-        let _entered = log.enter();
-        f();
-    }
-    let path = log.finish().unwrap();
-    let doc = read_log(&path);
-    let bytes = std::fs::read(&journal).unwrap();
-    let lines = journal_lines(&bytes);
-    assert_eq!(lines.len(), expected_lines(&doc), "one record per line");
-    let recovered = workflow_log::recover(&journal).unwrap();
-    validate(&recovered);
-    assert_eq!(recovered, doc);
-    FileRun { doc, lines }
-}
-
-fn journal_lines(bytes: &[u8]) -> Vec<Value> {
-    assert!(bytes.ends_with(b"\n"));
-    bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let v: Value = serde_json::from_slice(line).unwrap_or_else(|e| {
-                panic!(
-                    "not one JSON object a line ({e}): {}",
-                    String::from_utf8_lossy(line)
-                )
-            });
-            assert!(v.is_object());
-            v
-        })
-        .collect()
-}
-
-fn expected_lines(doc: &Value) -> usize {
-    2 + nodes(doc)
-        .iter()
-        .map(|n| match n.kind {
-            Kind::Workflow => 0,
-            Kind::Iteration | Kind::Interaction => 2,
-            Kind::Action | Kind::Event => 1,
-        })
-        .sum::<usize>()
-}
+use workflow_log_tests::{
+    expected_lines, fifo, file_run, find, journal_lines, nodes, read_log, start_in_tempdir,
+    validate, Kind,
+};
 
 fn plain() -> WorkflowBuilder {
     Workflow::builder("bad_input")
@@ -345,11 +290,7 @@ fn a_value_nested_ten_thousand_deep_is_cut_without_overflowing_a_small_stack() {
         .name("small-stack".into())
         .stack_size(256 * 1024)
         .spawn(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let log = Workflow::builder("deep")
-                .logs_dir(dir.path())
-                .start()
-                .unwrap();
+            let (_dir, log) = start_in_tempdir(Workflow::builder("deep"));
             let journal = log.journal_path().unwrap();
             {
                 let _entered = log.enter();
@@ -458,12 +399,7 @@ fn control_characters_and_newlines_in_names_and_payloads_keep_one_record_per_lin
 /// A named pipe whose reader goes away right after the header: every later write fails
 /// (`EPIPE`), as on a disk that filled up or a file that became unwritable mid-run.
 fn pipe_that_breaks(dir: &Path) -> (PathBuf, std::sync::mpsc::Receiver<Vec<u8>>) {
-    let path = dir.join("journal.pipe");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .unwrap()
-        .success());
+    let path = fifo(dir);
     let (tx, rx) = std::sync::mpsc::channel();
     let at = path.clone();
     std::thread::spawn(move || {

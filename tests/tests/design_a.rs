@@ -129,9 +129,8 @@ fn init_then_finish_writes_the_nested_file() {
 
     #[cfg(unix)]
     for file in files_in(dir.path()) {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "{file:?} has mode {mode:o}");
+        let mode = workflow_log_tests::mode(&file);
+        assert_eq!(mode, 0o600, "{file:?} has mode {mode:o}");
     }
 }
 

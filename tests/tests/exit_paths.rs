@@ -11,7 +11,7 @@ use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use workflow_log_tests::{find, nodes, read_log, validate, Kind};
+use workflow_log_tests::{find, nodes, read_log, recover_valid, steps, Kind};
 
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
@@ -69,9 +69,7 @@ struct Run {
 
 impl Run {
     fn recovered(&self) -> Value {
-        let doc = workflow_log::recover(&self.journal).unwrap();
-        validate(&doc);
-        doc
+        recover_valid(&self.journal)
     }
 
     fn said(&self, line: &str) -> bool {
@@ -108,15 +106,6 @@ fn run(exe: &Path, args: &[&str]) -> Run {
         stderr,
         _dir: dir,
     }
-}
-
-/// The `seq` of every `step` action, in document order.
-fn steps(doc: &Value) -> Vec<u64> {
-    nodes(doc)
-        .iter()
-        .filter(|n| n.kind == Kind::Action && n.value["action_name"] == "step")
-        .map(|n| n.value["input_data"]["seq"].as_u64().unwrap())
-        .collect()
 }
 
 #[test]
@@ -287,8 +276,7 @@ fn sigkill_keeps_every_record_closed_before_the_last_flush_that_returned() {
     }
     assert!(last_flushed >= 20 * 50);
     let journal = journal.expect("the child printed its journal");
-    let doc = workflow_log::recover(&journal).unwrap();
-    validate(&doc);
+    let doc = recover_valid(&journal);
     let got = steps(&doc);
     assert!(
         got.len() as u64 >= last_flushed,

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -15,62 +14,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use workflow_log::{Context, Durability, Error, Workflow};
-use workflow_log_tests::{children, nodes, read_log, validate, Kind};
+use workflow_log_tests::{
+    children, expected_lines, fifo, journal_lines, mode, nodes, read_journal, read_log,
+    record_lines, recover_bytes, recover_valid, start_in_tempdir, steps, validate, Kind,
+};
 
 /// The global workflow is process-wide: tests that `init` one take turns.
 static GLOBAL: Mutex<()> = Mutex::new(());
-
-/// Every line of a journal, parsed; panics (naming the line) unless each is one JSON object and
-/// the file ends with a newline.
-fn journal_lines(bytes: &[u8]) -> Vec<Value> {
-    assert!(
-        bytes.is_empty() || bytes.ends_with(b"\n"),
-        "the journal's last line is not terminated"
-    );
-    bytes
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.is_empty())
-        .enumerate()
-        .map(|(i, line)| {
-            let value: Value = serde_json::from_slice(line).unwrap_or_else(|e| {
-                panic!(
-                    "journal line {} is not JSON ({e}): {}",
-                    i + 1,
-                    String::from_utf8_lossy(line)
-                )
-            });
-            assert!(value.is_object(), "journal line {} is {value}", i + 1);
-            value
-        })
-        .collect()
-}
-
-fn read_journal(path: &Path) -> Vec<Value> {
-    journal_lines(&std::fs::read(path).unwrap())
-}
-
-/// The record lines (neither the header nor the end line).
-fn record_lines(lines: &[Value]) -> Vec<&Value> {
-    lines.iter().filter(|l| l.get("kind").is_some()).collect()
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-/// How many journal lines a finished run's document stands for: two per iteration and
-/// interaction (the open notice and the close), one per action and event, plus the header and
-/// the end line.
-fn expected_lines(doc: &Value) -> usize {
-    2 + nodes(doc)
-        .iter()
-        .map(|n| match n.kind {
-            Kind::Workflow => 0,
-            Kind::Iteration | Kind::Interaction => 2,
-            Kind::Action | Kind::Event => 1,
-        })
-        .sum::<usize>()
-}
 
 /// The `seq` inputs of the `step` actions in a journal's record lines.
 fn journaled_steps(lines: &[Value]) -> Vec<u64> {
@@ -83,11 +33,7 @@ fn journaled_steps(lines: &[Value]) -> Vec<u64> {
 
 #[test]
 fn a_file_workflow_streams_a_journal_beside_its_nested_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("journaled")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (dir, log) = start_in_tempdir(Workflow::builder("journaled"));
     let journal = log.journal_path().expect("a file workflow keeps a journal");
     let nested = log.path().unwrap();
     assert_eq!(journal, nested.with_extension("jsonl"));
@@ -168,12 +114,7 @@ fn a_file_workflow_streams_a_journal_beside_its_nested_file() {
 
 #[test]
 fn without_a_journal_there_is_no_jsonl_and_flush_still_works() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("no_journal")
-        .logs_dir(dir.path())
-        .journal(false)
-        .start()
-        .unwrap();
+    let (dir, log) = start_in_tempdir(Workflow::builder("no_journal").journal(false));
     assert_eq!(log.journal_path(), None);
     {
         let _entered = log.enter();
@@ -197,12 +138,7 @@ fn without_a_journal_there_is_no_jsonl_and_flush_still_works() {
 #[test]
 fn flush_puts_every_record_closed_before_it_in_the_file() {
     for durability in [Durability::None, Durability::Write, Durability::Fsync] {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Workflow::builder("flushing")
-            .logs_dir(dir.path())
-            .durability(durability)
-            .start()
-            .unwrap();
+        let (_dir, log) = start_in_tempdir(Workflow::builder("flushing").durability(durability));
         let journal = log.journal_path().unwrap();
         let entered = log.enter();
         let it = workflow_log::iteration().start();
@@ -254,9 +190,7 @@ fn flush_puts_every_record_closed_before_it_in_the_file() {
         let doc = read_log(&path);
         let lines = read_journal(&journal);
         assert_eq!(lines.len(), expected_lines(&doc), "{durability:?}");
-        let recovered = workflow_log::recover(&journal).unwrap();
-        validate(&recovered);
-        assert_eq!(recovered, doc, "{durability:?}");
+        assert_eq!(recover_valid(&journal), doc, "{durability:?}");
     }
 }
 
@@ -293,12 +227,7 @@ struct Pipe {
 
 impl Pipe {
     fn new(dir: &Path) -> Pipe {
-        let path = dir.join("journal.pipe");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&path)
-            .status()
-            .expect("mkfifo runs");
-        assert!(made.success(), "mkfifo failed");
+        let path = fifo(dir);
         let (go, wait) = mpsc::channel::<()>();
         let at = path.clone();
         let reader = std::thread::spawn(move || {
@@ -350,21 +279,9 @@ fn log_from_threads(ctx: &Context, progress: &Arc<AtomicUsize>) -> Vec<JoinHandl
         .collect()
 }
 
-/// `recover` of `bytes` (written to a file in `dir`), validated.
-fn recover_bytes(bytes: &[u8], dir: &Path) -> Value {
-    let path = dir.join("copy.jsonl");
-    std::fs::write(&path, bytes).unwrap();
-    let doc = workflow_log::recover(&path).unwrap();
-    validate(&doc);
-    doc
-}
-
+/// The `seq` of every `step` action of the document, sorted.
 fn all_steps(doc: &Value) -> Vec<u64> {
-    let mut steps: Vec<u64> = nodes(doc)
-        .iter()
-        .filter(|n| n.kind == Kind::Action && n.value["action_name"] == "step")
-        .map(|n| n.value["input_data"]["seq"].as_u64().unwrap())
-        .collect();
+    let mut steps = steps(doc);
     steps.sort_unstable();
     steps
 }
@@ -462,7 +379,7 @@ fn a_lossy_journal_never_waits_and_finish_counts_exactly_what_it_dropped() {
         "{message}"
     );
     // What the journal did get is still a journal `recover` reads.
-    let recovered = recover_bytes(&bytes, dir.path());
+    let recovered = recover_bytes(&bytes);
     assert_eq!(
         all_steps(&recovered).len(),
         journaled_steps(&lines).len(),
@@ -474,11 +391,7 @@ fn a_lossy_journal_never_waits_and_finish_counts_exactly_what_it_dropped() {
 /// line is a whole record, and the new step is there.
 #[test]
 fn a_journal_can_be_tailed_line_by_line_while_the_run_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("tailed")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, log) = start_in_tempdir(Workflow::builder("tailed"));
     let journal = log.journal_path().unwrap();
     let mut tail = BufReader::new(File::open(&journal).unwrap());
     let mut seen = Vec::new();
@@ -510,11 +423,7 @@ fn a_journal_can_be_tailed_line_by_line_while_the_run_goes_on() {
 /// notices over, so the worker's own `flush` makes the whole chain durable.
 #[test]
 fn a_crash_keeps_the_parents_of_records_logged_through_a_context() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("context_crash")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, log) = start_in_tempdir(Workflow::builder("context_crash"));
     let journal = log.journal_path().unwrap();
     let snapshot = {
         let _entered = log.enter();
@@ -534,7 +443,7 @@ fn a_crash_keeps_the_parents_of_records_logged_through_a_context() {
         std::mem::forget(it);
         bytes
     };
-    let recovered = recover_bytes(&snapshot, dir.path());
+    let recovered = recover_bytes(&snapshot);
     validate(&recovered);
     let iteration = &recovered["iterations"][0];
     assert_eq!(iteration["status"], "incomplete");
@@ -553,11 +462,7 @@ fn a_crash_keeps_the_parents_of_records_logged_through_a_context() {
 /// for minutes) is handed to the journal, so a crash during the call doesn't lose it.
 #[test]
 fn what_closed_before_a_long_call_reaches_the_journal_without_a_flush() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("long_call")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, log) = start_in_tempdir(Workflow::builder("long_call"));
     let journal = log.journal_path().unwrap();
     {
         let _entered = log.enter();

@@ -2,24 +2,15 @@
 //! that finished, with `incomplete` records for one that crashed; torn lines and arbitrary
 //! bytes never make it panic, and what it returns always matches the schema.
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use workflow_log::{Context, Workflow};
-use workflow_log_tests::{children, find, nodes, read_log, records, validate, Kind};
-
-/// `recover` of these bytes, validated against the schema.
-fn recover_bytes(bytes: &[u8]) -> Value {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(bytes).unwrap();
-    file.flush().unwrap();
-    let doc = workflow_log::recover(file.path()).expect("a readable file is recovered");
-    validate(&doc);
-    doc
-}
+use workflow_log_tests::{
+    children, find, nodes, read_log, records, recover_bytes, start_in_tempdir, Kind,
+};
 
 /// A run with every kind of record, nested every way, on three threads; returns the nested
 /// file's document and the journal's bytes.
@@ -97,11 +88,7 @@ fn a_finished_runs_journal_recovers_to_exactly_its_nested_file() {
 /// read at that moment gives them back `incomplete`, with no end.
 #[test]
 fn records_open_at_a_crash_come_back_incomplete() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Workflow::builder("crashing")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, log) = start_in_tempdir(Workflow::builder("crashing"));
     let journal = log.journal_path().unwrap();
     {
         let _entered = log.enter();

@@ -3,44 +3,11 @@
 //! created `0600`; a workflow name can't place a file outside the logs directory.
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use workflow_log::{Context, Workflow, WorkflowBuilder};
-use workflow_log_tests::{find, read_log, validate, Kind};
-
-/// A finished file-backed run: its nested document and the journal's raw bytes.
-struct FileRun {
-    doc: Value,
-    nested: Vec<u8>,
-    journal: Vec<u8>,
-    paths: (PathBuf, PathBuf),
-    _dir: tempfile::TempDir,
-}
-
-fn file_run(builder: WorkflowBuilder, f: impl FnOnce()) -> FileRun {
-    let dir = tempfile::tempdir().unwrap();
-    let log = builder.logs_dir(dir.path()).start().unwrap();
-    let journal = log.journal_path().unwrap();
-    {
-        let _entered = log.enter();
-        f();
-    }
-    let path = log.finish().unwrap();
-    let doc = read_log(&path);
-    let recovered = workflow_log::recover(&journal).unwrap();
-    validate(&recovered);
-    assert_eq!(recovered, doc);
-    FileRun {
-        doc,
-        nested: std::fs::read(&path).unwrap(),
-        journal: std::fs::read(&journal).unwrap(),
-        paths: (path, journal),
-        _dir: dir,
-    }
-}
+use workflow_log::{Context, Workflow};
+use workflow_log_tests::{file_run, find, mode, read_log, Kind};
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -299,10 +266,6 @@ fn a_custom_hook_rewrites_values_after_redaction_before_any_sink() {
     );
     assert!(!contains(&run.journal, "secret-ish"));
     assert_eq!(run.doc["actions"][1]["action_name"], "b");
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::json;
 use workflow_log::{Context, Workflow};
-use workflow_log_tests::{read_log, validate};
+use workflow_log_tests::{read_log, recover_valid};
 
 #[derive(Deserialize)]
 struct Doc<'a> {
@@ -214,9 +214,7 @@ fn a_small_run_of_the_same_shape_matches_the_schema_and_recovers() {
     );
     check_nested(&path, 16, 50);
     check_journal(&journal, 16, 50);
-    let recovered = workflow_log::recover(&journal).unwrap();
-    validate(&recovered);
-    assert_eq!(recovered, doc);
+    assert_eq!(recover_valid(&journal), doc);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 use workflow_log::Workflow;
-use workflow_log_tests::{capture_valid, labels, read_log, records};
+use workflow_log_tests::{
+    capture_valid, labels, read_log, records, recover_valid, start_in_tempdir,
+};
 
 #[test]
 fn two_workflows_on_two_threads_write_two_files() {
@@ -102,11 +104,7 @@ fn the_innermost_entered_workflow_wins_on_a_thread() {
 
 #[test]
 fn a_capture_inside_an_entered_workflow_sees_only_its_own_records() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = Workflow::builder("host")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, wf) = start_in_tempdir(Workflow::builder("host"));
     let captured = {
         let _e = wf.enter();
         workflow_log::event("host_event", ());
@@ -121,11 +119,7 @@ fn a_capture_inside_an_entered_workflow_sees_only_its_own_records() {
 
 #[test]
 fn a_started_workflow_is_not_global() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = Workflow::builder("not_global")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, wf) = start_in_tempdir(Workflow::builder("not_global"));
     // Not entered: nothing on this thread goes to it.
     workflow_log::event("not_entered", ());
     let it = workflow_log::iteration().start();
@@ -142,11 +136,7 @@ fn a_started_workflow_is_not_global() {
 
 #[test]
 fn a_handle_outlives_its_guard_harmlessly() {
-    let dir = tempfile::tempdir().unwrap();
-    let guard = Workflow::builder("short_lived")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, guard) = start_in_tempdir(Workflow::builder("short_lived"));
     let handle = guard.workflow();
     let path = {
         let _e = handle.enter();
@@ -166,11 +156,7 @@ fn a_handle_outlives_its_guard_harmlessly() {
 
 #[test]
 fn a_finished_runs_journal_recovers_to_the_same_document() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = Workflow::builder("recoverable")
-        .logs_dir(dir.path())
-        .start()
-        .unwrap();
+    let (_dir, wf) = start_in_tempdir(Workflow::builder("recoverable"));
     let journal = wf.journal_path().expect("file workflows keep a journal");
     {
         let _e = wf.enter();
@@ -189,8 +175,6 @@ fn a_finished_runs_journal_recovers_to_the_same_document() {
         workflow_log::event("done", ());
     }
     let path = wf.finish().unwrap();
-    let recovered = workflow_log::recover(&journal).unwrap();
-    workflow_log_tests::validate(&recovered);
     // Same records, same times, same durations, same end.
-    assert_eq!(recovered, read_log(&path));
+    assert_eq!(recover_valid(&journal), read_log(&path));
 }

@@ -64,6 +64,12 @@
 //! fails is recorded as a readable string, and guards dropped out of order or during thread
 //! teardown still leave a well-formed log. Set-up errors are [`Error`]s that name the path or
 //! value at fault.
+//!
+//! While a file-backed workflow runs, a background thread streams a JSON Lines journal beside
+//! the nested file. [`flush`] returns once the calling thread's finished records are in it, a
+//! panic hook flushes it (also under `panic = "abort"`), and [`recover`] rebuilds the nested
+//! JSON from it after a crash, with the records that were still open marked `incomplete`.
+//! Values under secret-looking keys are `"[REDACTED]"` before either file sees them.
 
 #![warn(missing_docs)]
 
