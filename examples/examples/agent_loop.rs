@@ -3,17 +3,29 @@
 //! A planner, an executor and a critic work on a coding task for up to three iterations. The
 //! executor hands research to a sub-agent (a `researcher` interaction nested inside its own), and
 //! prefetches documentation on a background thread. Every LLM call and tool call is an action
-//! with its input, output and metadata; one tool fails. The LLM and the tools are simulated:
-//! the run is deterministic and needs no network.
+//! with its input and output; one tool fails. The LLM and the tools are simulated: the run is
+//! deterministic and needs no network.
+//!
+//! The agents are ordinary Rust; attributes make their calls into records:
+//!
+//! - `#[iteration]` on the loop body (`AgentLoop::turn`): each call is an iteration, numbered
+//!   1, 2, 3.
+//! - `#[interaction(agent = "planner")]` on each agent's turn (the critic's name is an
+//!   expression, `agent = self.name.clone()`): the arguments, except `self`, are the `input`,
+//!   keyed by name, and the return value is the `output`. The researcher's interaction opens
+//!   inside the executor's because it is called from there.
+//! - `#[action(name = "llm_call")]` and `#[action]` on the LLM and tool calls; `skip(http)`
+//!   leaves a client handle out of `input_data`. A tool that returns `Err(ToolError)` is recorded
+//!   with `status: "error"` and the error's text.
+//!
+//! What the attributes don't do is written by hand: metadata on an action (a guard on the
+//! background thread, a builder for the critic's checks), log lines from hierarchical loggers,
+//! workflow events, and carrying the current place to other threads.
 //!
 //! Run it with `cargo run --example agent_loop`. It writes `logs/agent_loop_<time>_<run id>.json`
 //! and its journal, `.jsonl` (or to `$WORKFLOW_LOG_DIR`), then reads the JSON back and prints a
 //! summary per agent. Set `WORKFLOW_LOG=info,executor.tools=debug` to also keep the tools' debug
 //! events.
-//!
-//! The guards used here (`iteration().start()`, `interaction(..).start()`,
-//! `action(..).start()`) are what the planned `#[iteration]`, `#[interaction(agent = ..)]` and
-//! `#[action]` attributes will generate.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -24,7 +36,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use workflow_log::{Context, Logger};
+use workflow_log::{action, interaction, iteration, Context, Logger};
 
 const TASK: &str = "Add a --json flag to the CLI that prints results as JSON";
 const MAX_ITERATIONS: u64 = 3;
@@ -79,14 +91,18 @@ impl AgentLoop {
             },
             executor: Executor {
                 llm: Llm::new("sim-small"),
-                tools: Tools::default(),
+                tools: Tools::new(),
                 researcher: Researcher {
                     llm: Llm::new("sim-small"),
+                    http: HttpClient {
+                        base_url: "https://docs.rs",
+                    },
                     log: workflow_log::logger("executor.researcher"),
                 },
                 log: workflow_log::logger("executor"),
             },
             critic: Critic {
+                name: "critic".to_owned(),
                 llm: Llm::new("sim-large"),
                 log: workflow_log::logger("critic"),
             },
@@ -101,14 +117,8 @@ impl AgentLoop {
             score: 0.0,
         };
         for n in 1..=MAX_ITERATIONS {
-            // Auto-numbered 1, 2, 3; closes at the end of the loop body.
-            let _iteration = workflow_log::iteration().start();
             outcome.iterations = n;
-
-            let plan = self.planner.plan(task, feedback.as_deref());
-            let report = self.executor.execute(&plan);
-            let review = self.critic.review(&report);
-
+            let review = self.turn(task, feedback.as_deref());
             outcome.score = review.score;
             if review.approved {
                 outcome.approved = true;
@@ -117,6 +127,15 @@ impl AgentLoop {
             feedback = Some(review.feedback);
         }
         outcome
+    }
+
+    /// One turn of the loop: plan, execute, review. Each call is an iteration, numbered 1, 2, 3
+    /// among its siblings (iterations record no input or output; the agents' interactions do).
+    #[iteration]
+    fn turn(&self, task: &str, feedback: Option<&str>) -> Review {
+        let plan = self.planner.plan(task, feedback);
+        let report = self.executor.execute(&plan);
+        self.critic.review(&report)
     }
 }
 
@@ -135,10 +154,9 @@ struct Planner {
 }
 
 impl Planner {
+    /// Input `{"task": .., "feedback": ..}`, output the plan.
+    #[interaction(agent = "planner")]
     fn plan(&self, task: &str, feedback: Option<&str>) -> Plan {
-        let mut me = workflow_log::interaction("planner")
-            .input(&json!({"task": task, "feedback": feedback}))
-            .start();
         self.log
             .info("Planning", json!({"revision": feedback.is_some()}));
 
@@ -150,12 +168,10 @@ impl Planner {
         };
         let reply = self.llm.complete("planner", &prompt);
         let plan = Plan {
-            steps: reply.lines().map(str::to_owned).collect(),
+            steps: reply.text.lines().map(str::to_owned).collect(),
         };
         self.log
             .debug("Parsed plan", json!({"steps": plan.steps.len()}));
-
-        me.output(&plan);
         plan
     }
 }
@@ -177,19 +193,22 @@ struct Executor {
 }
 
 impl Executor {
+    /// Input `{"plan": ..}`, output the report. Runs the plan's steps, one tool call each.
+    #[interaction(agent = "executor")]
     fn execute(&self, plan: &Plan) -> Report {
-        let mut me = workflow_log::interaction("executor").input(plan).start();
         let mut report = Report::default();
 
         // A background thread: `workflow_log::spawn` carries the current place (this
-        // interaction) to it, so its action nests under the executor in the log.
+        // interaction) to it, so its action nests under the executor in the log. A closure
+        // takes no attribute, and this action has metadata: a guard records it.
         let prefetch = workflow_log::spawn(|| {
             let mut action = workflow_log::action("prefetch_docs")
                 .input(&json!({"crate": "clap"}))
+                .metadata("source", &"docs.rs")
                 .start();
             thread::sleep(Duration::from_millis(1));
             let pages = vec!["derive tutorial", "ArgAction::SetTrue"];
-            action.output(&pages);
+            action.output(&pages).metadata("cache_hit", &false);
             pages.len()
         });
 
@@ -203,16 +222,12 @@ impl Executor {
                         .llm
                         .complete("executor", &format!("Write a patch: {arg}"));
                     let file = arg.split_whitespace().next().unwrap_or(arg);
-                    if self
-                        .tools
-                        .call("apply_patch", json!({"file": file, "patch": patch}))
-                        .is_ok()
-                    {
+                    if self.tools.apply_patch(file, &patch.text).is_ok() {
                         report.files_changed.push(file.to_owned());
                         report.docs_updated |= verb == "docs";
                     }
                 }
-                "test" => match self.tools.call("run_tests", json!({"filter": "cli"})) {
+                "test" => match self.tools.run_tests("cli") {
                     Ok(_) => report.tests_passed = true,
                     Err(e) => {
                         self.log
@@ -225,7 +240,6 @@ impl Executor {
         }
 
         report.docs_prefetched = prefetch.join().unwrap_or(0);
-        me.output(&report);
         report
     }
 }
@@ -233,24 +247,23 @@ impl Executor {
 /// The executor's sub-agent.
 struct Researcher {
     llm: Llm,
+    http: HttpClient,
     log: Logger,
 }
 
 impl Researcher {
+    /// Input `{"question": ..}`, output the summary.
+    #[interaction(agent = "researcher")]
     fn research(&self, question: &str) -> String {
-        let mut me = workflow_log::interaction("researcher")
-            .input(&question)
-            .start();
-        let hits = web_search(question).unwrap_or_default();
-        self.log.info(
-            "Search done",
-            json!({"hits": hits.as_array().map_or(0, Vec::len)}),
-        );
-        let summary = self
-            .llm
-            .complete("researcher", &format!("Summarise for '{question}': {hits}"));
-        me.output(&summary);
-        summary
+        let hits = web_search(&self.http, question, 3).unwrap_or_default();
+        self.log.info("Search done", json!({"hits": hits.len()}));
+        let titles: Vec<&str> = hits.iter().map(|hit| hit.title.as_str()).collect();
+        self.llm
+            .complete(
+                "researcher",
+                &format!("Summarise for '{question}': {titles:?}"),
+            )
+            .text
     }
 }
 
@@ -262,21 +275,23 @@ struct Review {
 }
 
 struct Critic {
+    name: String,
     llm: Llm,
     log: Logger,
 }
 
 impl Critic {
+    /// Input `{"report": ..}`, output the review. The agent's name is an expression, evaluated
+    /// only when the record is kept.
+    #[interaction(agent = self.name.clone())]
     fn review(&self, report: &Report) -> Review {
-        let mut me = workflow_log::interaction("critic").input(report).start();
-
         // Two static checks in parallel. `Context::current()` is where we are (this
         // interaction); a thread that attaches it logs there too.
         let here = Context::current();
         let checks: Vec<(&str, bool)> = thread::scope(|s| {
-            let handles: Vec<_> = ["lint", "format_check"]
+            let handles: Vec<_> = [("lint", "clippy"), ("format_check", "rustfmt")]
                 .into_iter()
-                .map(|check| {
+                .map(|(check, tool)| {
                     let here = here.clone();
                     thread::Builder::new()
                         .name(format!("critic-{check}"))
@@ -284,9 +299,12 @@ impl Critic {
                             let _attached = here.attach();
                             // The simulated linter fails while the tests do.
                             let ok = check != "lint" || report.tests_passed;
+                            // An instant action, everything known up front: a builder, with
+                            // metadata.
                             workflow_log::action(check)
                                 .input(&report.files_changed)
                                 .output(&json!({"ok": ok}))
+                                .metadata("tool", &tool)
                                 .log();
                             (check, ok)
                         })
@@ -302,7 +320,7 @@ impl Critic {
         );
         let reply = self.llm.complete("critic", &prompt);
         // "APPROVE 0.92 ship it" / "REJECT 0.2 the reason"
-        let mut words = reply.splitn(3, ' ');
+        let mut words = reply.text.splitn(3, ' ');
         let verdict = words.next().unwrap_or_default();
         let score = words.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
         let review = Review {
@@ -316,14 +334,27 @@ impl Critic {
             self.log
                 .warn("Changes requested", json!({"feedback": review.feedback}));
         }
-        me.output(&review);
         review
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Simulated LLM and tools: each call is an action with input, output and metadata
+// Simulated LLM and tools: each call is an action with its input and output
 // ---------------------------------------------------------------------------------------------
+
+/// A completion as an LLM client returns it: the text, and what it cost.
+#[derive(Debug, Serialize)]
+struct Completion {
+    text: String,
+    model: &'static str,
+    usage: Usage,
+}
+
+#[derive(Debug, Serialize)]
+struct Usage {
+    prompt_tokens: usize,
+    completion_tokens: usize,
+}
 
 struct Llm {
     model: &'static str,
@@ -334,18 +365,19 @@ impl Llm {
         Llm { model }
     }
 
-    fn complete(&self, role: &str, prompt: &str) -> String {
-        let mut call = workflow_log::action("llm_call")
-            .input(&json!({"role": role, "prompt": prompt}))
-            .metadata("model", &self.model)
-            .metadata("temperature", &0.2)
-            .start();
+    /// Input `{"role": .., "prompt": ..}`, output the completion with its model and usage.
+    #[action(name = "llm_call")]
+    fn complete(&self, role: &str, prompt: &str) -> Completion {
         thread::sleep(Duration::from_millis(2)); // "network latency"
-        let reply = scripted_reply(role, prompt);
-        call.output(&reply)
-            .metadata("prompt_tokens", &tokens(prompt))
-            .metadata("completion_tokens", &tokens(&reply));
-        reply
+        let text = scripted_reply(role, prompt);
+        Completion {
+            model: self.model,
+            usage: Usage {
+                prompt_tokens: tokens(prompt),
+                completion_tokens: tokens(&text),
+            },
+            text,
+        }
     }
 }
 
@@ -379,6 +411,7 @@ fn scripted_reply(role: &str, prompt: &str) -> String {
     reply.to_owned()
 }
 
+/// A tool's failure. Its `Display` text is what the log records in `error`.
 #[derive(Debug)]
 struct ToolError(String);
 
@@ -388,61 +421,84 @@ impl fmt::Display for ToolError {
     }
 }
 
-/// Tools with a tiny simulated repository: how many times `src/cli.rs` was patched.
-#[derive(Default)]
-struct Tools {
-    cli_patches: Cell<u32>,
+impl std::error::Error for ToolError {}
+
+/// A handle to the (simulated) HTTP client: nothing worth logging, hence `skip(http)`.
+struct HttpClient {
+    base_url: &'static str,
 }
 
-/// The researcher's search tool (it doesn't touch the repository).
-fn web_search(query: &str) -> Result<Value, ToolError> {
-    let args = json!({"query": query, "max_results": 3});
-    run_tool("web_search", args, |_| {
-        Ok(json!([
-            {"title": "clap derive tutorial", "url": "https://docs.rs/clap"},
-            {"title": "ArgAction::SetTrue", "url": "https://docs.rs/clap/latest/clap/enum.ArgAction.html"}
-        ]))
-    })
+#[derive(Debug, Serialize)]
+struct SearchHit {
+    title: String,
+    url: String,
+}
+
+/// The researcher's search tool. Input `{"query": .., "max_results": ..}`, output the hits.
+#[action(skip(http))]
+fn web_search(
+    http: &HttpClient,
+    query: &str,
+    max_results: usize,
+) -> Result<Vec<SearchHit>, ToolError> {
+    if query.is_empty() {
+        return Err(ToolError("empty query".to_owned()));
+    }
+    thread::sleep(Duration::from_millis(1));
+    let hits = [
+        ("clap derive tutorial", "clap"),
+        ("ArgAction::SetTrue", "clap/latest/clap/enum.ArgAction.html"),
+    ];
+    Ok(hits
+        .into_iter()
+        .take(max_results)
+        .map(|(title, page)| SearchHit {
+            title: title.to_owned(),
+            url: format!("{}/{page}", http.base_url),
+        })
+        .collect())
+}
+
+/// The executor's tools, over a tiny simulated repository: how many times `src/cli.rs` was
+/// patched.
+struct Tools {
+    cli_patches: Cell<u32>,
+    log: Logger,
 }
 
 impl Tools {
-    fn call(&self, name: &'static str, args: Value) -> Result<Value, ToolError> {
-        run_tool(name, args, |args| match name {
-            "apply_patch" => {
-                if args["file"] == "src/cli.rs" {
-                    self.cli_patches.set(self.cli_patches.get() + 1);
-                }
-                Ok(json!({"applied": true, "file": args["file"]}))
-            }
-            // The first patch parses --json wrongly: the tests fail until a second one fixes it.
-            "run_tests" if self.cli_patches.get() < 2 => Err(ToolError(
-                "1 of 12 tests failed: cli::json_flag (expected `{`, found `Usage:`)".to_owned(),
-            )),
-            "run_tests" => Ok(json!({"passed": 12, "failed": 0})),
-            other => Err(ToolError(format!("no tool named `{other}`"))),
-        })
+    fn new() -> Self {
+        Tools {
+            cli_patches: Cell::new(0),
+            log: workflow_log::logger("executor.tools"),
+        }
     }
-}
 
-/// One tool call, logged as a timed action: `status: "error"` and the message when it fails.
-fn run_tool(
-    name: &'static str,
-    args: Value,
-    run: impl FnOnce(&Value) -> Result<Value, ToolError>,
-) -> Result<Value, ToolError> {
-    let tools_log = workflow_log::logger("executor.tools");
-    tools_log.debug("Calling tool", json!({"tool": name}));
-    let mut action = workflow_log::action(name)
-        .input(&args)
-        .metadata("kind", &"tool")
-        .start();
-    thread::sleep(Duration::from_millis(1));
-    let result = run(&args);
-    match &result {
-        Ok(output) => action.output(output),
-        Err(e) => action.error(e),
-    };
-    result
+    /// Input `{"file": .., "patch": ..}`.
+    #[action]
+    fn apply_patch(&self, file: &str, patch: &str) -> Result<Value, ToolError> {
+        self.log
+            .debug("Applying patch", json!({"lines": patch.lines().count()}));
+        thread::sleep(Duration::from_millis(1));
+        if file == "src/cli.rs" {
+            self.cli_patches.set(self.cli_patches.get() + 1);
+        }
+        Ok(json!({"applied": true, "file": file}))
+    }
+
+    /// Input `{"filter": ..}`. The first patch parses --json wrongly: the tests fail until a
+    /// second one fixes it, and the `Err` is recorded as `status: "error"` with its text.
+    #[action]
+    fn run_tests(&self, filter: &str) -> Result<Value, ToolError> {
+        self.log.debug("Running tests", json!({"filter": filter}));
+        thread::sleep(Duration::from_millis(1));
+        if self.cli_patches.get() < 2 {
+            return Err(ToolError(
+                "1 of 12 tests failed: cli::json_flag (expected `{`, found `Usage:`)".to_owned(),
+            ));
+        }
+        Ok(json!({"passed": 12, "failed": 0}))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
