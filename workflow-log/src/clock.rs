@@ -62,6 +62,7 @@ fn init_and_read() -> u64 {
 /// About how many ticks `ns` nanoseconds are (within a few percent): for thresholds such as
 /// how often a thread hands its records over.
 #[inline]
+#[allow(dead_code)] // for the periodic hand-over of a thread's records
 pub(crate) fn ticks_from_ns(ns: u64) -> u64 {
     let per_us = ROUGH_PER_US.load(Ordering::Relaxed);
     u64::try_from(u128::from(ns) * u128::from(per_us) / 1000).unwrap_or(u64::MAX)

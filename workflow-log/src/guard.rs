@@ -198,9 +198,11 @@ pub fn interaction(agent: impl Into<Cow<'static, str>>) -> InteractionBuilder {
 /// Configures an interaction before it starts; see [`interaction`].
 #[must_use = "an interaction is only recorded once `.start()` is called"]
 pub struct InteractionBuilder {
-    /// Made whenever a workflow keeps records at some level, so that `.level()` can still
-    /// raise the level above the default.
+    /// Made when a workflow keeps records at the builder's level.
     rec: Option<Record>,
+    /// Otherwise the name waits here, while a workflow keeps records at some level, in case
+    /// `.level()` raises the record above the default.
+    name: Option<Cow<'static, str>>,
     level: Level,
     /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
     /// payload (captured only then) or by `start`/`log`, so that a record with no payload
@@ -218,6 +220,7 @@ impl fmt::Debug for InteractionBuilder {
 
 impl InteractionBuilder {
     /// The record, if it is kept at its level.
+    #[inline]
     fn kept(&mut self) -> Option<&mut Record> {
         let level = self.level;
         let rec = self.rec.as_mut()?;
@@ -227,13 +230,29 @@ impl InteractionBuilder {
 
     #[inline]
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
-        // `Record::new` doesn't allocate: a disabled record still costs nothing.
-        let rec =
-            workflow::any_enabled(Level::Error).then(|| Record::new(Kind::Interaction, agent));
+        // Below every workflow's level (or with none) this is a relaxed load or two: no
+        // record is made, let alone captured.
+        let (rec, name) = if workflow::any_enabled(level) {
+            (Some(Record::new(Kind::Interaction, agent)), None)
+        } else if workflow::any_enabled(Level::Error) {
+            (None, Some(agent))
+        } else {
+            (None, None)
+        };
         InteractionBuilder {
             rec,
+            name,
             level,
             keep: None,
+        }
+    }
+
+    /// Makes the record if `.level()` raised it to a level some workflow keeps.
+    fn make(&mut self) {
+        if self.rec.is_none() && workflow::any_enabled(self.level) {
+            if let Some(name) = self.name.take() {
+                self.rec = Some(Record::new(Kind::Interaction, name));
+            }
         }
     }
 
@@ -250,15 +269,28 @@ impl InteractionBuilder {
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
         self.keep = None;
+        self.make();
         self
     }
 
     /// Opens the interaction; it closes when the guard drops.
+    #[inline]
     pub fn start(self) -> InteractionGuard {
+        if self.rec.is_none() {
+            // Nothing keeps it: no call at all.
+            return InteractionGuard {
+                open: None,
+                _not_send: PhantomData,
+            };
+        }
+        self.open()
+    }
+
+    fn open(self) -> InteractionGuard {
         InteractionGuard {
             open: self
                 .rec
-                .filter(|_| self.keep != Some(false))
+                .filter(|_| self.keep != Some(false) && workflow::any_enabled(self.level))
                 .and_then(|rec| start(rec, self.level)),
             _not_send: PhantomData,
         }
@@ -313,9 +345,11 @@ pub fn action(name: impl Into<Cow<'static, str>>) -> ActionBuilder {
 /// Configures an action before it is logged or started; see [`action`].
 #[must_use = "an action is only recorded by `.log()` or `.start()`"]
 pub struct ActionBuilder {
-    /// Made whenever a workflow keeps records at some level, so that `.level()` can still
-    /// raise the level above the default.
+    /// Made when a workflow keeps records at the builder's level.
     rec: Option<Record>,
+    /// Otherwise the name waits here, while a workflow keeps records at some level, in case
+    /// `.level()` raises the record above the default.
+    name: Option<Cow<'static, str>>,
     level: Level,
     /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
     /// payload (captured only then) or by `start`/`log`, so that a record with no payload
@@ -333,6 +367,7 @@ impl fmt::Debug for ActionBuilder {
 
 impl ActionBuilder {
     /// The record, if it is kept at its level.
+    #[inline]
     fn kept(&mut self) -> Option<&mut Record> {
         let level = self.level;
         let rec = self.rec.as_mut()?;
@@ -342,12 +377,29 @@ impl ActionBuilder {
 
     #[inline]
     fn new(name: Cow<'static, str>, level: Level) -> Self {
-        // `Record::new` doesn't allocate: a disabled record still costs nothing.
-        let rec = workflow::any_enabled(Level::Error).then(|| Record::new(Kind::Action, name));
+        // Below every workflow's level (or with none) this is a relaxed load or two: no
+        // record is made, let alone captured.
+        let (rec, name) = if workflow::any_enabled(level) {
+            (Some(Record::new(Kind::Action, name)), None)
+        } else if workflow::any_enabled(Level::Error) {
+            (None, Some(name))
+        } else {
+            (None, None)
+        };
         ActionBuilder {
             rec,
+            name,
             level,
             keep: None,
+        }
+    }
+
+    /// Makes the record if `.level()` raised it to a level some workflow keeps.
+    fn make(&mut self) {
+        if self.rec.is_none() && workflow::any_enabled(self.level) {
+            if let Some(name) = self.name.take() {
+                self.rec = Some(Record::new(Kind::Action, name));
+            }
         }
     }
 
@@ -383,6 +435,10 @@ impl ActionBuilder {
 
     /// Marks the action failed (for `.log()`).
     pub fn error(mut self, message: impl fmt::Display) -> Self {
+        // Kept even below the level, in case `.level()` raises the record after this.
+        if let Some(name) = self.name.take() {
+            self.rec = Some(Record::new(Kind::Action, name));
+        }
         if let Some(rec) = &mut self.rec {
             rec.set_error(message);
         }
@@ -394,23 +450,40 @@ impl ActionBuilder {
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
         self.keep = None;
+        self.make();
         self
     }
 
     /// Records an instant action (start and end at the same time) under the innermost open
     /// record.
     pub fn log(self) {
-        if let Some(rec) = self.rec.filter(|_| self.keep != Some(false)) {
+        let level = self.level;
+        if let Some(rec) = self
+            .rec
+            .filter(|_| self.keep != Some(false) && workflow::any_enabled(level))
+        {
             local::emit(rec, Some(self.level));
         }
     }
 
     /// Opens a timed action; it closes when the guard drops.
+    #[inline]
     pub fn start(self) -> ActionGuard {
+        if self.rec.is_none() {
+            // Nothing keeps it: no call at all.
+            return ActionGuard {
+                open: None,
+                _not_send: PhantomData,
+            };
+        }
+        self.open()
+    }
+
+    fn open(self) -> ActionGuard {
         ActionGuard {
             open: self
                 .rec
-                .filter(|_| self.keep != Some(false))
+                .filter(|_| self.keep != Some(false) && workflow::any_enabled(self.level))
                 .and_then(|rec| start(rec, self.level)),
             _not_send: PhantomData,
         }
