@@ -17,6 +17,9 @@ use crate::Level;
 
 /// Records a thread keeps before handing them to the collector.
 pub(crate) const BATCH: usize = 1024;
+/// A thread hands its finished records over at least this often (in nanoseconds) while it keeps
+/// logging, and before a timed record opens, so that a crash loses little from the journal.
+const HAND_OVER_NS: u64 = 1_000_000;
 /// Ids are handed to threads in blocks, so that opening a record touches no shared counter.
 const ID_BLOCK: u64 = 4096;
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -47,6 +50,8 @@ struct Local {
     buffer: Vec<Record>,
     buffer_owner: Option<Arc<Shared>>,
     seen_epoch: u64,
+    /// Tick of the last hand-over that a record's time triggered.
+    last_flush: u64,
     next_id: u64,
     end_id: u64,
     thread: u32,
@@ -65,6 +70,7 @@ thread_local! {
             buffer: Vec::new(),
             buffer_owner: None,
             seen_epoch: 0,
+            last_flush: 0,
             next_id: 0,
             end_id: 0,
             thread: u32::MAX,
@@ -163,8 +169,16 @@ impl Local {
             kind: rec.kind,
         });
         if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
-            // A crash keeps at least the names and places of the big records.
+            // A crash keeps at least the names and places of the big records: hand the
+            // notice over now (these open rarely).
             self.push(rec.open_notice(), serial);
+            self.flush_at(rec.start);
+        } else if !self.buffer.is_empty()
+            && rec.start.saturating_sub(self.last_flush) > clock::ticks_from_ns(HAND_OVER_NS)
+        {
+            // A timed record may block for long (an LLM call): what closed before it should
+            // not wait in this thread's buffer meanwhile.
+            self.flush_at(rec.start);
         }
         Some(serial)
     }
@@ -240,13 +254,15 @@ impl Local {
             Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
             _ => return self.push_to_new_owner(rec, serial),
         };
+        let at = rec.end;
         self.buffer.push(rec);
         if self.buffer.len() >= BATCH
             || self.stack.len() <= self.flush_depth()
             || epoch != self.seen_epoch
+            || at.saturating_sub(self.last_flush) > clock::ticks_from_ns(HAND_OVER_NS)
         {
             self.seen_epoch = epoch;
-            self.flush();
+            self.flush_at(at);
         }
     }
 
@@ -262,6 +278,13 @@ impl Local {
             }
             None => report_orphan(),
         }
+    }
+
+    /// `flush`, noting when: records then reach the journal within about
+    /// [`HAND_OVER_NS`] of their close while the thread keeps logging.
+    fn flush_at(&mut self, tick: u64) {
+        self.last_flush = tick;
+        self.flush();
     }
 
     #[cold]
@@ -411,6 +434,9 @@ pub(crate) fn payload_config() -> Option<Arc<crate::payload::Config>> {
 /// This thread's current workflow and innermost open record.
 pub(crate) fn place() -> Option<(Arc<Shared>, Option<Frame>)> {
     with(|l| {
+        // Another thread is about to log under our open records: their open notices must
+        // reach the journal first, or a crash would leave its records without parents.
+        l.flush();
         let top = l.top();
         l.current().map(|s| (s.clone(), top))
     })
