@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,6 +23,9 @@ use crate::payload::escape_into;
 use crate::record::{Kind, Record, Status};
 use crate::workflow::{lock, Collector};
 use crate::Error;
+
+/// How long the writer polls for the next batch before it sleeps.
+const POLL: Duration = Duration::from_micros(50);
 
 /// The `journal` field of a journal's header line.
 pub(crate) const JOURNAL_FORMAT: &str = "workflow-log/1";
@@ -275,9 +278,18 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: Receiver<Msg>) {
+        // A message taken while looking for more batches to write with the last one.
+        let mut next: Option<Msg> = None;
         loop {
-            // With `Durability::None`, wait a little for more before writing anyway.
-            let msg = match rx.recv_timeout(Duration::from_millis(200)) {
+            // Handed-over batches come in bursts: poll a little before sleeping, so that a
+            // thread handing one over mid-burst (an interaction's open notice, the periodic
+            // hand-over) finds the writer awake and pays no wake-up system call.
+            let msg = match next.take().or_else(|| Self::poll(&rx)) {
+                Some(msg) => Ok(msg),
+                // With `Durability::None`, wait a little for more before writing anyway.
+                None => rx.recv_timeout(Duration::from_millis(200)),
+            };
+            let msg = match msg {
                 Ok(msg) => msg,
                 Err(RecvTimeoutError::Timeout) => {
                     self.io(|out| out.flush(), 0);
@@ -293,6 +305,15 @@ impl Writer {
                     self.write_batch(&batch);
                     self.collector.deliver(&mut batch);
                     self.collector.recycle(batch);
+                    // Batches already waiting go out in the same write: one system call for a
+                    // burst of small hand-overs, each still written as soon as it is read.
+                    if let Ok(msg) = rx.try_recv() {
+                        next = Some(msg);
+                        continue;
+                    }
+                    if self.durability != Durability::None {
+                        self.io(|out| out.flush(), 0);
+                    }
                 }
                 Msg::Flush(done) => {
                     self.sync();
@@ -320,6 +341,23 @@ impl Writer {
         }
     }
 
+    /// A message that arrives within [`POLL`], without sleeping.
+    fn poll(rx: &Receiver<Msg>) -> Option<Msg> {
+        let start = Instant::now();
+        loop {
+            for _ in 0..64 {
+                match rx.try_recv() {
+                    Ok(msg) => return Some(msg),
+                    Err(TryRecvError::Disconnected) => return None,
+                    Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                }
+            }
+            if start.elapsed() > POLL {
+                return None;
+            }
+        }
+    }
+
     fn write_batch(&mut self, batch: &[Record]) {
         for rec in batch {
             if rec.thread as usize >= self.names.len() {
@@ -330,9 +368,6 @@ impl Writer {
             let line = std::mem::take(&mut self.line);
             self.io(|out| out.write_all(line.as_bytes()), 1);
             self.line = line;
-        }
-        if self.durability != Durability::None {
-            self.io(|out| out.flush(), 0);
         }
     }
 

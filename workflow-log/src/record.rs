@@ -104,6 +104,7 @@ pub(crate) struct Record {
 const _: () = assert!(std::mem::size_of::<Record>() <= 120);
 
 impl Record {
+    #[inline]
     pub(crate) fn new(kind: Kind, name: Cow<'static, str>) -> Self {
         Record {
             id: 0,
@@ -218,6 +219,7 @@ unsafe impl Send for Name {}
 unsafe impl Sync for Name {}
 
 impl Name {
+    #[inline]
     pub(crate) fn new(name: Cow<'static, str>) -> Name {
         match name {
             Cow::Borrowed(s) => Name {
