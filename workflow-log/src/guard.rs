@@ -35,6 +35,15 @@ fn start(mut rec: Record, level: Level) -> Option<Open> {
     Some(Open { rec, serial })
 }
 
+/// `start` for a builder's record, unless its thread's workflow was found not to keep it.
+#[inline(never)]
+fn start_kept(rec: Record, level: Level, keep: Option<bool>) -> Option<Open> {
+    if keep == Some(false) || !workflow::any_enabled(level) {
+        return None;
+    }
+    start(rec, level)
+}
+
 fn set_output<T: Serialize + ?Sized>(open: &mut Option<Open>, value: &T) {
     if let Some(open) = open {
         open.rec.output = Some(payload::json(value));
@@ -276,22 +285,13 @@ impl InteractionBuilder {
     /// Opens the interaction; it closes when the guard drops.
     #[inline]
     pub fn start(self) -> InteractionGuard {
-        if self.rec.is_none() {
-            // Nothing keeps it: no call at all.
-            return InteractionGuard {
-                open: None,
-                _not_send: PhantomData,
-            };
-        }
-        self.open()
-    }
-
-    fn open(self) -> InteractionGuard {
         InteractionGuard {
-            open: self
-                .rec
-                .filter(|_| self.keep != Some(false) && workflow::any_enabled(self.level))
-                .and_then(|rec| start(rec, self.level)),
+            open: match self.rec {
+                // Nothing keeps it: no call at all.
+                None => None,
+                // Only the record goes to the call (120 bytes, copied inline), not the builder.
+                Some(rec) => start_kept(rec, self.level, self.keep),
+            },
             _not_send: PhantomData,
         }
     }
@@ -469,22 +469,13 @@ impl ActionBuilder {
     /// Opens a timed action; it closes when the guard drops.
     #[inline]
     pub fn start(self) -> ActionGuard {
-        if self.rec.is_none() {
-            // Nothing keeps it: no call at all.
-            return ActionGuard {
-                open: None,
-                _not_send: PhantomData,
-            };
-        }
-        self.open()
-    }
-
-    fn open(self) -> ActionGuard {
         ActionGuard {
-            open: self
-                .rec
-                .filter(|_| self.keep != Some(false) && workflow::any_enabled(self.level))
-                .and_then(|rec| start(rec, self.level)),
+            open: match self.rec {
+                // Nothing keeps it: no call at all.
+                None => None,
+                // Only the record goes to the call (120 bytes, copied inline), not the builder.
+                Some(rec) => start_kept(rec, self.level, self.keep),
+            },
             _not_send: PhantomData,
         }
     }
