@@ -539,3 +539,52 @@ fn a_logs_dir_removed_mid_run_makes_finish_an_error_naming_the_path() {
         "{err}"
     );
 }
+
+#[test]
+fn a_value_too_big_as_a_whole_is_cut_and_says_how_big_it_was() {
+    let big = vec!["ab"; 1_000_000]; // 5,000,001 bytes of JSON, every string short
+    let ((), doc) = workflow_log_tests::capture_valid(|| {
+        workflow_log::action("bulk").input(&big).log();
+    });
+    let input = &doc["actions"][0]["input_data"];
+    assert_eq!(input["original_bytes"], 5_000_001);
+    let kept = input["truncated"].as_str().unwrap();
+    assert!(kept.starts_with("[\"ab\",\"ab\""), "{}", &kept[..40]);
+    assert!(kept.len() <= DEFAULT_MAX_STRING_BYTES);
+    // The limit is configurable.
+    let ((), doc) = workflow_log_tests::capture_valid_with(
+        Workflow::builder("roomy").max_payload_bytes(10_000_000),
+        || workflow_log::action("bulk").input(&big).log(),
+    );
+    assert_eq!(
+        doc["actions"][0]["input_data"].as_array().unwrap().len(),
+        1_000_000
+    );
+}
+
+#[test]
+fn log_simple_metadata_nested_ten_thousand_deep_is_cut_on_a_small_stack() {
+    // 1 MiB: 64 levels of a debug build's frames fit; 10,000 levels would need far more.
+    let doc = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(|| {
+            let mut deep = json!("bottom");
+            for _ in 0..10_000 {
+                // (not `json!({"next": deep})`: that clones `deep` through `to_value`)
+                let mut map = serde_json::Map::new();
+                map.insert("next".to_owned(), deep);
+                deep = Value::Object(map);
+            }
+            let ((), doc) = workflow_log::capture(|| {
+                workflow_log::log_simple("agent", "deep", &deep);
+            });
+            std::mem::forget(deep); // serde_json drops recursively: not this test's subject
+            serde_json::to_string(&doc).unwrap()
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(doc.contains("[depth limit]"));
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    validate(&doc);
+}

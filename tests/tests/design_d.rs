@@ -97,7 +97,7 @@ fn inside_an_open_interaction_it_attaches_to_it() {
 }
 
 #[test]
-fn inside_any_open_record_it_attaches_to_the_innermost() {
+fn inside_an_iteration_it_opens_an_interaction_and_inside_an_action_it_attaches() {
     let ((), log) = capture_valid(|| {
         let _it = workflow_log::iteration().start();
         workflow_log::log_simple("agent", "in iteration", json!({}));
@@ -105,10 +105,35 @@ fn inside_any_open_record_it_attaches_to_the_innermost() {
         workflow_log::log_simple("agent", "in action", json!({}));
     });
     let it = &log["iterations"][0];
-    assert_eq!(children(it, "interactions").len(), 0);
-    assert_eq!(labels(it, "actions"), ["simple_log", "tool"]);
-    assert_eq!(it["actions"][0]["input_data"]["message"], "in iteration");
-    assert_eq!(simple_messages(&it["actions"][1]), ["in action"]);
+    // As the seed's `log_simple`: an iteration with no interaction gets one for the agent.
+    assert_eq!(labels(it, "interactions"), ["agent"]);
+    let agent = &it["interactions"][0];
+    assert_eq!(labels(agent, "actions"), ["simple_log", "tool"]);
+    assert_eq!(agent["actions"][0]["input_data"]["message"], "in iteration");
+    assert_eq!(simple_messages(&agent["actions"][1]), ["in action"]);
+    // It closed with its iteration, not at the end of the run.
+    assert_eq!(agent["status"], "ok");
+    assert_eq!(agent["end_time"], it["end_time"]);
+}
+
+#[test]
+fn the_interaction_it_opened_closes_with_the_users_iteration() {
+    let ((), log) = capture_valid(|| {
+        for n in 0..2 {
+            let _it = workflow_log::iteration().start();
+            workflow_log::log_simple("agent", &format!("turn {n}"), json!({}));
+        }
+        workflow_log::action("after").log();
+    });
+    let its = children(&log, "iterations");
+    assert_eq!(its.len(), 2);
+    for (n, it) in its.iter().enumerate() {
+        let agent = &it["interactions"][0];
+        assert_eq!(simple_messages(agent), [format!("turn {n}")]);
+        assert_eq!(agent["status"], "ok");
+    }
+    // The action after the loop is not inside a leftover interaction.
+    assert_eq!(labels(&log, "actions"), ["after"]);
 }
 
 #[test]

@@ -339,3 +339,26 @@ fn a_workflow_name_cant_place_a_file_outside_the_logs_dir() {
     assert!(outside.is_empty(), "{outside:?}");
     assert_eq!(std::fs::read_dir(&logs).unwrap().count(), 2 * 12);
 }
+
+#[test]
+fn a_value_too_deep_for_the_hook_is_not_written_unhooked() {
+    let mut deep = serde_json::json!({"email": "ada@example.com"});
+    for _ in 0..130 {
+        let mut map = serde_json::Map::new();
+        map.insert("wrap".to_owned(), deep);
+        deep = serde_json::Value::Object(map);
+    }
+    let builder = workflow_log::Workflow::builder("deep_hook")
+        .max_depth(200)
+        .redact_hook(|v| {
+            if let Some(e) = v.pointer_mut("/email") {
+                *e = "***".into();
+            }
+        });
+    let ((), doc) = workflow_log_tests::capture_valid_with(builder, || {
+        workflow_log::event("deep", &deep);
+    });
+    let text = doc.to_string();
+    assert!(!text.contains("ada@example.com"), "{text}");
+    assert!(text.contains("redaction hook could not run"), "{text}");
+}

@@ -36,9 +36,11 @@ pub fn event(event_type: &str, data: impl Serialize) {
 ///
 /// When nothing is open on this thread it opens an iteration and an interaction for
 /// `agent_name` and leaves them open, so that the calls that follow land in them (a call for
-/// another agent replaces the interaction). They close when the workflow finishes, when an
-/// explicit iteration (or interaction) opens, or when the thread exits. When a record is open,
-/// the action attaches to it.
+/// another agent replaces the interaction); inside an iteration with no interaction open, it
+/// opens just the interaction. What it opened closes when the record around it closes, when an
+/// explicit iteration (or interaction) opens, when the workflow finishes (for the finishing
+/// thread), or when the thread exits. When an interaction or action is open, the action
+/// attaches to it.
 ///
 /// # Examples
 ///
@@ -65,16 +67,17 @@ pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
         message: &'a str,
     }
     rec.input = Some(payload::json(&Input { message }));
-    match serde_json::to_value(&metadata) {
+    // Captured like any value (depth-limited, redacted, cut), then split into entries.
+    let captured = payload::json(&metadata);
+    match serde_json::from_str::<serde_json::Value>(captured.as_str()) {
         Ok(serde_json::Value::Object(map)) => {
             for (key, value) in map {
-                let value = payload::keyed(&key, &value);
+                let value = payload::Payload::from_json_unchecked(value.to_string());
                 rec.set_metadata(Cow::Owned(key), value);
             }
         }
         Ok(serde_json::Value::Null) => {}
-        Ok(other) => rec.set_metadata(Cow::Borrowed("value"), payload::json(&other)),
-        Err(_) => rec.set_metadata(Cow::Borrowed("value"), payload::json(&metadata)),
+        _ => rec.set_metadata(Cow::Borrowed("value"), captured),
     }
     local::log_simple(agent_name, rec);
 }

@@ -130,7 +130,7 @@ impl Journal {
         header: Header<'_>,
         collector: Arc<Collector>,
     ) -> Result<Journal, Error> {
-        let file = crate::workflow::create_private(&path)
+        let file = crate::workflow::create_private(&path, opts.path.is_none())
             .map_err(|e| Error::io("create the journal", &path, e))?;
         let mut line = String::new();
         line.push_str("{\"journal\":\"");
@@ -335,6 +335,13 @@ impl Writer {
                     self.io(|out| out.write_all(line.as_bytes()), 0);
                     self.sync();
                     let _ = done.send(self.report.clone());
+                    // Batches that raced the end reach the collector, which counts them late
+                    // (never dropped unseen).
+                    for msg in rx.try_iter() {
+                        if let Msg::Batch(mut batch) = msg {
+                            self.collector.deliver(&mut batch);
+                        }
+                    }
                     return;
                 }
             }
@@ -501,6 +508,11 @@ pub(crate) fn path_for(dir: &Path, stem: &str) -> PathBuf {
 /// thread's records over and wait briefly for every live journal to be written.
 fn install_panic_hook() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
+    // Swapping hooks panics on a panicking thread (a workflow started in a `Drop` during
+    // unwinding): try again with the next journal instead.
+    if std::thread::panicking() {
+        return;
+    }
     INSTALLED.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {

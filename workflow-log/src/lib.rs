@@ -106,12 +106,21 @@ pub use guard::{
 pub use journal::Durability;
 pub use level::Level;
 pub use logger::{logger, Logger};
-pub use payload::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS};
+pub use payload::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS,
+};
 pub use recover::recover;
 pub use workflow::{
     capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
     FILTER_ENV, LOGS_DIR_ENV,
 };
+
+/// Tells the user something went wrong where no `Result` can: on stderr, ignoring a stderr that
+/// is gone (`eprintln!` would panic, and abort during unwinding).
+pub(crate) fn report(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "workflow-log: {message}");
+}
 
 /// The version of the nested JSON format, written in every document's `schema` field.
 pub const SCHEMA_VERSION: &str = tree::SCHEMA;

@@ -208,6 +208,9 @@ impl Local {
 
     #[inline]
     fn close(&mut self, rec: Record, serial: u64) {
+        if !self.implicit.is_empty() {
+            self.close_implicit_above(rec.id, rec.end);
+        }
         self.remove_frame(rec.id);
         if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
             self.forget_counter(rec.id, serial);
@@ -312,9 +315,27 @@ impl Local {
     }
 
     fn close_last_implicit(&mut self) {
+        self.close_last_implicit_at(clock::now());
+    }
+
+    fn close_last_implicit_at(&mut self, end: u64) {
         if let Some((serial, mut rec)) = self.implicit.pop() {
-            rec.end = clock::now();
+            rec.end = end.max(rec.start);
             self.close(rec, serial);
+        }
+    }
+
+    /// A record is closing: the `log_simple` records opened inside it close with it, at its end.
+    #[cold]
+    fn close_implicit_above(&mut self, id: u64, end: u64) {
+        let Some(pos) = self.stack.iter().rposition(|f| f.id == id) else {
+            return;
+        };
+        while let Some((_, last)) = self.implicit.last() {
+            if !self.stack[pos + 1..].iter().any(|f| f.id == last.id) {
+                break;
+            }
+            self.close_last_implicit_at(end);
         }
     }
 
@@ -342,7 +363,9 @@ fn report_orphan() {
     use std::sync::atomic::AtomicBool;
     static REPORTED: AtomicBool = AtomicBool::new(false);
     if !REPORTED.swap(true, Ordering::Relaxed) {
-        eprintln!("workflow-log: a record closed after its workflow was written was dropped");
+        crate::report(format_args!(
+            "a record closed after its workflow was written was dropped"
+        ));
     }
 }
 
@@ -465,13 +488,9 @@ pub(crate) fn log_simple(agent: &str, rec: Record) {
                 l.implicit.push((serial, it));
             }
         }
-        let implicit_iteration_on_top = match (l.implicit.last(), l.top()) {
-            (Some((s, r)), Some(top)) => {
-                *s == serial && r.id == top.id && r.kind == Kind::Iteration
-            }
-            _ => false,
-        };
-        if implicit_iteration_on_top {
+        // An iteration (ours or the user's) with no interaction open: open one for the agent,
+        // as the seed's `log_simple` does.
+        if l.top().is_some_and(|top| top.kind == Kind::Iteration) {
             let mut inter = Record::new(Kind::Interaction, agent.to_owned().into());
             if l.open(&mut inter, Level::Info).is_some() {
                 l.implicit.push((serial, inter));

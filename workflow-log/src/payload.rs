@@ -41,6 +41,9 @@ impl fmt::Debug for Payload {
 
 /// Strings longer than this many bytes are cut.
 pub const DEFAULT_MAX_STRING_BYTES: usize = 64 * 1024;
+/// A whole value whose JSON is longer than this many bytes (after its strings were cut) is
+/// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// Values nested deeper than this are cut.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 /// Keys whose values are redacted by default (case-insensitive; `-` counts as `_`; a key that
@@ -69,6 +72,8 @@ pub(crate) type Hook = Arc<dyn Fn(&mut serde_json::Value) + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) max_string: usize,
+    /// A whole value whose JSON is longer is replaced by its cut text.
+    pub(crate) max_total: usize,
     pub(crate) max_depth: usize,
     pub(crate) redact: Vec<Box<str>>,
     pub(crate) hook: Option<Hook>,
@@ -89,6 +94,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max_string: DEFAULT_MAX_STRING_BYTES,
+            max_total: DEFAULT_MAX_PAYLOAD_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
             redact: DEFAULT_REDACTED_KEYS.iter().map(|k| (*k).into()).collect(),
             hook: None,
@@ -99,6 +105,7 @@ impl Default for Config {
 impl Config {
     pub(crate) fn is_default(&self) -> bool {
         self.max_string == DEFAULT_MAX_STRING_BYTES
+            && self.max_total == DEFAULT_MAX_PAYLOAD_BYTES
             && self.max_depth == DEFAULT_MAX_DEPTH
             && self.hook.is_none()
             && self.redact.len() == DEFAULT_REDACTED_KEYS.len()
@@ -190,6 +197,9 @@ pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Paylo
         depth: 0,
     };
     ser.guarded(value);
+    if out.len() > cfg.max_total {
+        out = whole_value_cut(&out, cfg);
+    }
     let payload = Payload(out.into_boxed_str());
     match &cfg.hook {
         None => payload,
@@ -197,9 +207,28 @@ pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Paylo
     }
 }
 
+/// A value whose JSON is over the total limit: `{"truncated": "<its JSON text, cut>",
+/// "original_bytes": N}`.
+fn whole_value_cut(text: &str, cfg: &Config) -> String {
+    let mut end = cfg.max_string.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 64);
+    out.push_str("{\"truncated\":\"");
+    escape_into(&mut out, &text[..end]);
+    let _ = write!(out, "\",\"original_bytes\":{}}}", text.len());
+    out
+}
+
 fn apply_hook(payload: Payload, hook: &Hook, cfg: &Config) -> Payload {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(payload.as_str()) else {
-        return payload;
+        // Too deep for the parser (a depth limit set above 127): the hook can't see it, so it
+        // is not written either.
+        return string_with(
+            "[redaction hook could not run: the value is nested too deep]",
+            cfg,
+        );
     };
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&mut value)));
     if ran.is_err() {

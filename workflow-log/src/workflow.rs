@@ -110,10 +110,10 @@ impl Collector {
             buffer.clear();
             drop(store);
             if !self.late_reported.swap(true, Ordering::Relaxed) {
-                eprintln!(
-                    "workflow-log: records closed after workflow `{}` was written are not in its file",
+                crate::report(format_args!(
+                    "records closed after workflow `{}` was written are not in its file",
                     self.name
-                );
+                ));
             }
             return;
         }
@@ -384,6 +384,14 @@ impl WorkflowBuilder {
         self
     }
 
+    /// A whole captured value whose JSON is longer than this (after its strings were cut) is
+    /// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`
+    /// (default 1 MiB).
+    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
+        self.payload.max_total = bytes;
+        self
+    }
+
     /// Values nested deeper than this become `"[depth limit]"` (default 64).
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.payload.max_depth = depth.max(1);
@@ -545,7 +553,8 @@ impl WorkflowBuilder {
         );
         // Fail now, not at the end of a long run, if the directory can't take our file.
         let probe = dir.join(format!(".{stem}.json.tmp"));
-        create_private(&probe).map_err(|e| Error::io("write to the logs directory", &probe, e))?;
+        create_private(&probe, true)
+            .map_err(|e| Error::io("write to the logs directory", &probe, e))?;
         let _ = fs::remove_file(&probe);
         let journal_path = self.journal.enabled.then(|| {
             self.journal
@@ -592,7 +601,7 @@ impl WorkflowBuilder {
     /// deterministic.
     pub fn capture<R>(self, f: impl FnOnce() -> R) -> (R, serde_json::Value) {
         let filter = self.resolve_filter(false).unwrap_or_else(|e| {
-            eprintln!("workflow-log: {e}; capturing at level info");
+            crate::report(format_args!("{e}; capturing at level info"));
             Filter::default()
         });
         let shared = match self.build(Output::Memory, filter, run_id(), None) {
@@ -771,7 +780,7 @@ impl WorkflowGuard {
         let path = dir.join(format!("{stem}.json"));
         let tmp = dir.join(format!(".{stem}.json.tmp"));
         let write = || -> std::io::Result<()> {
-            let file = create_private(&tmp)?;
+            let file = create_private(&tmp, true)?;
             let mut out = BufWriter::with_capacity(1 << 16, file);
             tree::write(
                 &info,
@@ -819,7 +828,7 @@ impl Drop for WorkflowGuard {
             Status::Ok
         };
         if let Err(e) = self.finish_inner(status) {
-            eprintln!("workflow-log: workflow `{}`: {e}", self.shared.name);
+            crate::report(format_args!("workflow `{}`: {e}", self.shared.name));
         }
     }
 }
@@ -888,9 +897,17 @@ pub(crate) fn sanitize_file_name(name: &str) -> String {
 }
 
 /// Creates (or truncates) a file only its owner can read and write.
-pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
+///
+/// A `fresh` file must not exist yet: the open fails rather than follow a symlink or reuse a
+/// file someone else put there. Paths the user named (a journal path) are opened as they are.
+pub(crate) fn create_private(path: &Path, fresh: bool) -> std::io::Result<File> {
     let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true);
+    if fresh {
+        opts.create_new(true);
+    } else {
+        opts.create(true).truncate(true);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
