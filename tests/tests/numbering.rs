@@ -124,3 +124,17 @@ fn numbering_of_siblings_continues_after_a_nested_parent_closes() {
     assert_eq!(numbers(&outer["interactions"][1]), [1]);
     assert_eq!(numbers(outer), [1]);
 }
+
+#[test]
+fn explicit_numbers_take_any_integer_type() {
+    let ((), log) = capture_valid(|| {
+        for i in 0..2usize {
+            let _it = workflow_log::iteration().number(i + 7).start();
+        }
+        let _it = workflow_log::iteration().number(3u8).start();
+        drop(_it);
+        // A number that doesn't fit (negative) leaves the iteration numbered automatically.
+        let _it = workflow_log::iteration().number(-1i64).start();
+    });
+    assert_eq!(numbers(&log), [7, 8, 3, 1]);
+}

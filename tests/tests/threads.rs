@@ -265,3 +265,35 @@ fn spawn_scoped_threads_borrow_and_nest_where_they_were_spawned() {
     inputs.sort_unstable();
     assert_eq!(inputs, ["flights", "hotels", "trains"]);
 }
+
+#[test]
+fn context_guards_dropped_out_of_order_keep_the_inner_place() {
+    let ((), log) = workflow_log_tests::capture_valid(|| {
+        let a = {
+            let _planner = workflow_log::interaction("planner").start();
+            workflow_log::Context::current()
+        };
+        let b = {
+            let _critic = workflow_log::interaction("critic").start();
+            workflow_log::Context::current()
+        };
+        std::thread::spawn(move || {
+            let outer = a.attach();
+            let inner = b.attach();
+            drop(outer); // out of order: the inner place stays
+            workflow_log::action("still_under_critic").log();
+            drop(inner);
+            // Both left: this thread is outside any workflow again.
+            workflow_log::action("nowhere").log();
+        })
+        .join()
+        .unwrap();
+    });
+    let interactions = log["interactions"].as_array().unwrap();
+    assert_eq!(interactions[1]["agent_name"], "critic");
+    assert_eq!(
+        interactions[1]["actions"][0]["action_name"],
+        "still_under_critic"
+    );
+    assert!(log.get("actions").is_none(), "{log}");
+}

@@ -135,9 +135,10 @@ pub struct IterationBuilder {
 }
 
 impl IterationBuilder {
-    /// An explicit number instead of the next among its siblings.
-    pub fn number(mut self, number: u64) -> Self {
-        self.number = Some(number);
+    /// An explicit number instead of the next among its siblings: any integer type; one that
+    /// doesn't fit in a `u64` (a negative number) leaves the iteration numbered automatically.
+    pub fn number(mut self, number: impl TryInto<u64>) -> Self {
+        self.number = number.try_into().ok();
         self
     }
 

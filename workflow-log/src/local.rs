@@ -583,20 +583,34 @@ impl Drop for Entered {
                 l.flush();
             }
             let scope = l.scopes.remove(i);
-            // Frames a leaked guard left open in this scope are forgotten here; the guard still
-            // closes its record when it drops.
-            l.stack.truncate(scope.base);
-            if i < l.scopes.len() {
+            // The scope's own frames go: up to where a scope entered after it (and still
+            // entered: guards may drop out of order) begins. Frames a leaked guard left open
+            // are forgotten here; the guard still closes its record when it drops.
+            let end = l.scopes.get(i).map_or(l.stack.len(), |next| next.base);
+            let (start, end) = (scope.base.min(l.stack.len()), end.min(l.stack.len()));
+            if start < end {
+                l.stack.drain(start..end);
+                let removed = end - start;
                 for s in &mut l.scopes[i..] {
-                    s.base = s.base.min(scope.base);
-                    s.flush_depth = s.flush_depth.min(scope.base);
+                    s.base = s.base.saturating_sub(removed);
+                    s.flush_depth = s.flush_depth.saturating_sub(removed);
                 }
             }
         });
     }
 }
 
-static THREAD_NAMES: Mutex<Vec<Arc<str>>> = Mutex::new(Vec::new());
+/// Thread names, interned: records carry an index. Threads with the same name share one entry;
+/// an unnamed thread is named after its id.
+struct ThreadNames {
+    names: Vec<Arc<str>>,
+    index: Option<std::collections::HashMap<Arc<str>, u32>>,
+}
+
+static THREAD_NAMES: Mutex<ThreadNames> = Mutex::new(ThreadNames {
+    names: Vec::new(),
+    index: None,
+});
 
 fn register_thread() -> u32 {
     let current = std::thread::current();
@@ -604,17 +618,20 @@ fn register_thread() -> u32 {
         Some(name) => name.into(),
         None => format!("{:?}", current.id()).into(),
     };
-    let mut names = lock(&THREAD_NAMES);
-    if let Some(i) = names.iter().position(|n| *n == name) {
-        return i as u32;
-    }
-    names.push(name);
-    (names.len() - 1) as u32
+    let mut registry = lock(&THREAD_NAMES);
+    let ThreadNames { names, index } = &mut *registry;
+    *index
+        .get_or_insert_with(Default::default)
+        .entry(name)
+        .or_insert_with_key(|name| {
+            names.push(name.clone());
+            (names.len() - 1) as u32
+        })
 }
 
 /// Thread names by index, for writing records out.
 pub(crate) fn thread_names() -> Vec<Arc<str>> {
-    lock(&THREAD_NAMES).clone()
+    lock(&THREAD_NAMES).names.clone()
 }
 
 /// The status a guard dropped now should get: `panicked` while unwinding.

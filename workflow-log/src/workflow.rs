@@ -338,9 +338,9 @@ pub struct WorkflowBuilder {
 }
 
 impl WorkflowBuilder {
-    fn new(name: &str) -> Self {
+    fn new(name: String) -> Self {
         WorkflowBuilder {
-            name: name.to_owned(),
+            name,
             logs_dir: None,
             level: None,
             filter: None,
@@ -642,7 +642,7 @@ impl WorkflowBuilder {
 /// assert_eq!(log["iterations"][0]["actions"][0]["action_name"], "web_search");
 /// ```
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, serde_json::Value) {
-    WorkflowBuilder::new("capture").capture(f)
+    WorkflowBuilder::new("capture".to_owned()).capture(f)
 }
 
 /// A name for workflows, and the way to configure one.
@@ -667,8 +667,8 @@ impl fmt::Debug for Workflow {
 impl Workflow {
     /// A builder for a workflow named `name` (the name goes into the JSON as is, and, made safe
     /// for file names, into the file's name).
-    pub fn builder(name: &str) -> WorkflowBuilder {
-        WorkflowBuilder::new(name)
+    pub fn builder(name: impl Into<String>) -> WorkflowBuilder {
+        WorkflowBuilder::new(name.into())
     }
 
     /// Makes this workflow the one the current thread logs into, until the guard drops.
