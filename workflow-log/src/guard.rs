@@ -8,24 +8,18 @@ use std::marker::PhantomData;
 use serde::Serialize;
 
 use crate::clock;
-use crate::local;
+use crate::local::{self, Open};
 use crate::payload;
 use crate::record::{Kind, Record, Status};
 use crate::workflow;
 use crate::Level;
 
-/// An open record, owned by its guard; `None` when nothing keeps it.
-struct Open {
-    rec: Record,
-    serial: u64,
-}
-
 #[inline]
 fn close(open: &mut Option<Open>) {
-    if let Some(Open { mut rec, serial }) = open.take() {
-        rec.end = clock::now();
-        rec.status = local::drop_status(rec.status);
-        local::close(rec, serial);
+    if let Some(o) = open {
+        o.rec.end = clock::now();
+        o.rec.status = local::drop_status(o.rec.status);
+        local::close_open(open);
     }
 }
 

@@ -382,18 +382,36 @@ pub(crate) fn open(rec: &mut Record, level: Level) -> Option<u64> {
 /// Closes an open record (its `end` must be set).
 #[inline]
 pub(crate) fn close(rec: Record, serial: u64) {
-    let mut slot = Some(rec);
+    close_open(&mut Some(Open { rec, serial }));
+}
+
+/// An open record and its workflow's serial, as a guard keeps it.
+#[derive(Debug)]
+pub(crate) struct Open {
+    pub(crate) rec: Record,
+    pub(crate) serial: u64,
+}
+
+/// Closes the open record in `slot` (its `end` set), taking it out: the record is copied once,
+/// from the guard into the thread's buffer.
+#[inline]
+pub(crate) fn close_open(slot: &mut Option<Open>) {
     with(|l| {
-        if let Some(rec) = slot.take() {
+        if let Some(Open { rec, serial }) = slot.take() {
             l.close(rec, serial);
         }
     });
-    if let Some(rec) = slot {
-        // This thread's state is gone (teardown) or busy: hand the record over directly.
-        match workflow::find(serial) {
-            Some(shared) => shared.submit(&mut vec![rec]),
-            None => report_orphan(),
-        }
+    if let Some(Open { rec, serial }) = slot.take() {
+        close_elsewhere(rec, serial);
+    }
+}
+
+/// This thread's state is gone (teardown) or busy: hands the record over directly.
+#[cold]
+fn close_elsewhere(rec: Record, serial: u64) {
+    match workflow::find(serial) {
+        Some(shared) => shared.submit(&mut vec![rec]),
+        None => report_orphan(),
     }
 }
 
