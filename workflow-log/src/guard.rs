@@ -38,6 +38,14 @@ fn start_kept(rec: Record, level: Level, keep: Option<bool>) -> Option<Open> {
     start(rec, level)
 }
 
+/// `log` for a builder's record, unless its thread's workflow was found not to keep it.
+#[inline(never)]
+fn log_kept(rec: Record, level: Level, keep: Option<bool>) {
+    if keep != Some(false) && workflow::any_enabled(level) {
+        local::emit(rec, Some(level));
+    }
+}
+
 fn set_output<T: Serialize + ?Sized>(open: &mut Option<Open>, value: &T) {
     if let Some(open) = open {
         open.rec.output = Some(payload::json(value));
@@ -451,13 +459,11 @@ impl ActionBuilder {
 
     /// Records an instant action (start and end at the same time) under the innermost open
     /// record.
+    #[inline]
     pub fn log(self) {
-        let level = self.level;
-        if let Some(rec) = self
-            .rec
-            .filter(|_| self.keep != Some(false) && workflow::any_enabled(level))
-        {
-            local::emit(rec, Some(self.level));
+        // As `start`: only the record goes to the call, not the whole builder.
+        if let Some(rec) = self.rec {
+            log_kept(rec, self.level, self.keep);
         }
     }
 
