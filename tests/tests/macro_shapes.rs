@@ -702,3 +702,177 @@ fn futures_built_by_plain_fns_are_recorded_until_they_complete() {
     assert_eq!(actions[1]["status"], "error");
     assert_eq!(actions[1]["error"], "zero");
 }
+
+// --- one-expression bodies ----------------------------------------------------------------------
+//
+// A body that is a single expression on one line is where `unused_braces` fires if the
+// expansion nests the user's block in another block (`{ ... { q.len() } }`): these shapes keep
+// every expansion path honest. `rustfmt::skip` keeps the bodies on one line, as written.
+
+#[rustfmt::skip]
+#[action]
+async fn one_expr_async(q: &str) -> usize { q.len() }
+
+#[rustfmt::skip]
+#[action]
+async fn one_expr_async_result(q: &str) -> Result<u32, std::num::ParseIntError> { q.parse() }
+
+#[rustfmt::skip]
+#[action]
+async fn one_expr_async_unit(list: &mut Vec<u32>) { list.push(1) }
+
+#[rustfmt::skip]
+#[action]
+fn one_expr_future(q: String) -> impl Future<Output = usize> { async move { q.len() } }
+
+#[rustfmt::skip]
+#[action]
+fn one_expr_boxed_future(x: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> { Box::pin(async move { x + 1 }) }
+
+#[rustfmt::skip]
+#[action]
+fn one_expr_sync(x: u32) -> u32 { x + 1 }
+
+#[rustfmt::skip]
+#[action]
+fn one_expr_result(q: &str) -> Result<u32, std::num::ParseIntError> { q.parse() }
+
+#[rustfmt::skip]
+#[action]
+fn one_expr_unit(list: &mut Vec<u32>) { list.push(2) }
+
+#[rustfmt::skip]
+#[action]
+fn one_expr_never(message: &str) -> ! { panic!("{message}") }
+
+#[rustfmt::skip]
+#[iteration]
+fn one_expr_iteration(fail: bool) -> Result<(), String> { if fail { Err("failed".to_owned()) } else { Ok(()) } }
+
+#[rustfmt::skip]
+#[iteration]
+async fn one_expr_async_iteration(n: u32) -> u32 { n }
+
+#[rustfmt::skip]
+#[action]
+async fn one_expr_async_question(q: &str) -> Result<u8, Box<dyn std::error::Error>> { Ok(q.parse::<u8>()?) }
+
+/// The hoisted inner attribute still covers the spliced statements of an async body.
+#[action]
+async fn one_expr_async_inner_attribute(x: u32) -> u32 {
+    #![allow(clippy::identity_op)]
+    x + 0
+}
+
+#[action]
+fn one_expr_unit_inner_attribute(list: &mut Vec<u32>) {
+    #![allow(clippy::identity_op)]
+    list.push(3 + 0)
+}
+
+impl Agent {
+    #[rustfmt::skip]
+    #[interaction(agent = self.name.as_str())]
+    fn one_expr_method(&self, n: u32) -> u32 { self.calls + n }
+
+    #[rustfmt::skip]
+    #[interaction(agent = self.name.as_str())]
+    async fn one_expr_async_method(&self, n: u32) -> u32 { self.calls + n }
+}
+
+#[test]
+fn one_expression_bodies_compile_without_warnings_and_record() {
+    let agent = Agent::new("one");
+    let mut list = vec![];
+    let (out, log) = capture_valid(|| {
+        let sync = (
+            one_expr_sync(1),
+            one_expr_result("12").ok(),
+            one_expr_result("x").is_err(),
+            agent.one_expr_method(3),
+        );
+        one_expr_unit(&mut list);
+        let asynchronous = block_on(async {
+            one_expr_async_unit(&mut list).await;
+            (
+                one_expr_async("abc").await,
+                one_expr_async_result("7").await.ok(),
+                one_expr_future("ab".to_owned()).await,
+                one_expr_boxed_future(4).await,
+                agent.one_expr_async_method(5).await,
+            )
+        });
+        (sync, asynchronous)
+    });
+    assert_eq!(out, ((2, Some(12), true, 3), (3, Some(7), 2, 5, 5)),);
+    assert_eq!(list, [2, 1]);
+    let actions = log["actions"].as_array().unwrap();
+    let names: Vec<_> = actions.iter().map(|a| a["action_name"].clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "one_expr_sync",
+            "one_expr_result",
+            "one_expr_result",
+            "one_expr_unit",
+            "one_expr_async_unit",
+            "one_expr_async",
+            "one_expr_async_result",
+            "one_expr_future",
+            "one_expr_boxed_future",
+        ]
+    );
+    assert_eq!(actions[0]["output_data"], 2);
+    assert_eq!(actions[1]["output_data"], 12);
+    assert_eq!(actions[2]["status"], "error");
+    assert_eq!(actions[4]["input_data"], json!({"list": [2]}));
+    assert_eq!(actions[5]["output_data"], 3);
+    assert_eq!(actions[6]["output_data"], 7);
+    assert_eq!(actions[7]["input_data"], json!({"q": "ab"}));
+    assert_eq!(actions[7]["output_data"], 2, "the future's output");
+    assert_eq!(actions[8]["output_data"], 5);
+    let inter = log["interactions"].as_array().unwrap();
+    assert_eq!(inter[0]["output"], 3);
+    assert_eq!(inter[1]["output"], 5);
+}
+
+#[test]
+fn one_expression_iterations_and_a_never_returning_fn() {
+    let (out, log) = capture_valid(|| {
+        (
+            one_expr_iteration(false).is_ok(),
+            one_expr_iteration(true).is_err(),
+            block_on(one_expr_async_iteration(9)),
+        )
+    });
+    assert_eq!(out, (true, true, 9));
+    let its = log["iterations"].as_array().unwrap();
+    assert_eq!(its[0]["status"], "ok");
+    assert_eq!(its[1]["status"], "error");
+    assert_eq!(its[1]["error"], "failed");
+    assert_eq!(its[2]["iteration_number"], 3);
+
+    let panicked = std::panic::catch_unwind(|| one_expr_never("never returns"));
+    assert!(panicked.is_err());
+}
+
+#[test]
+fn one_expression_question_marks_and_inner_attributes() {
+    let mut list = vec![];
+    let (out, log) = capture_valid(|| {
+        one_expr_unit_inner_attribute(&mut list);
+        block_on(async {
+            (
+                one_expr_async_question("8").await.ok(),
+                one_expr_async_question("x").await.is_err(),
+                one_expr_async_inner_attribute(4).await,
+            )
+        })
+    });
+    assert_eq!(out, (Some(8), true, 4));
+    assert_eq!(list, [3]);
+    let actions = log["actions"].as_array().unwrap();
+    assert_eq!(actions[1]["output_data"], 8);
+    assert_eq!(actions[2]["status"], "error", "`?` converted the error");
+    assert_eq!(actions[3]["output_data"], 4);
+}

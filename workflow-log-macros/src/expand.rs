@@ -9,13 +9,18 @@
 //! let wl_ret = call_once(move || -> Ret { body });          // `impl Trait` in Ret is `_`
 //! if wl_guard.enabled() { output (the `Ok` value) / error (the `Err`) }
 //! wl_ret
-//! // sync fn returning (): `let _wl_guard = wl_span.enter(); { body }`, no closure
+//! // sync fn returning (): `let _wl_guard = wl_span.enter(); body's statements`, no closure
 //! // async fn: the body is a future whose record is entered only while it is polled
 //! let (wl_ret, mut wl_done) = instrument(wl_span.detach(), async move {
 //!     if false { return type_hint::<Ret>(); }                // fixes the block's output type
-//!     { body }
+//!     body's statements
 //! }).await;
 //! ```
+//!
+//! The body's statements are spliced, never its block nested in another block: `{ { x } }`
+//! would trip `unused_braces` in the user's crate for a one-line body. Spliced statements keep
+//! their spans; the braces around them take the body's braces' span; `#![inner]` attributes are
+//! moved to the top of the function's body.
 //!
 //! Generated locals are `Span::mixed_site()` identifiers, which the user's code can't see;
 //! the runtime is named only through `::workflow_log::__private` (or `crate = path`).
@@ -229,9 +234,10 @@ impl<'a> Expand<'a> {
             // Nothing to capture: the body stays in the function itself.
             Returns::Unit | Returns::Never => {
                 let guard = local("_wl_guard");
+                let stmts = &block.stmts;
                 quote! {
                     let #guard = #span.enter();
-                    #block
+                    #(#stmts)*
                 }
             }
             Returns::Value(ty) => {
@@ -276,18 +282,25 @@ impl<'a> Expand<'a> {
 
     /// `async { body }` (after `head`: attributes, `async`, `move`) whose output type is fixed
     /// to `ty` before the body is checked, so that `return` and `?` inside coerce to it as they
-    /// would in the function itself (an async block has no return type to write).
+    /// would in the function itself (an async block has no return type to write). The body's
+    /// statements follow the hint in the same block, in braces with the body's span.
     fn hinted_async(&self, head: TokenStream, ty: Option<&Type>, block: &Block) -> TokenStream {
         let p = &self.private;
         match ty {
-            Some(ty) if !matches!(ty, Type::Infer(_)) => quote! {
-                #head {
-                    if false {
-                        return #p::type_hint::<#ty>();
-                    }
-                    #block
-                }
-            },
+            Some(ty) if !matches!(ty, Type::Infer(_)) => {
+                let stmts = &block.stmts;
+                let mut braces = Group::new(
+                    Delimiter::Brace,
+                    quote! {
+                        if false {
+                            return #p::type_hint::<#ty>();
+                        }
+                        #(#stmts)*
+                    },
+                );
+                braces.set_span(block.brace_token.span.join());
+                quote!(#head #braces)
+            }
             _ => quote!(#head #block),
         }
     }

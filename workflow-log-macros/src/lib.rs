@@ -100,10 +100,11 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// **async.** On an `async fn` the record spans the whole future, from its first poll until it
 /// completes; the record is "current" only while the future is being polled, so concurrent
-/// tasks each log into their own record, and the future stays `Send` when the body's is. A
-/// future dropped before it completes is recorded `"cancelled"`. A plain `fn` that returns
-/// `impl Future` or `Pin<Box<dyn Future>>` and whose body ends in `async { }` or
-/// `Box::pin(async { })` has that future recorded, from the call on (statements before the
+/// tasks each log into their own record, and the future stays `Send` when the body's is. The
+/// record opens at the first poll, so a future dropped after it but before it completes is
+/// recorded `"cancelled"`, and one dropped before it was ever polled leaves no record. A plain
+/// `fn` that returns `impl Future` or `Pin<Box<dyn Future>>` and whose body ends in `async { }`
+/// or `Box::pin(async { })` has that future recorded, from the call on (statements before the
 /// `async` block run outside the record).
 ///
 /// The function keeps its signature and what compiles: arguments are captured by reference,
@@ -194,7 +195,8 @@ pub fn interaction(args: TokenStream, item: TokenStream) -> TokenStream {
 /// exactly as [`macro@interaction`] captures them: JSON where the type implements
 /// `Serialize`, else `Debug` text, else the type name; a `Result` records its `Ok` value, or
 /// its `Err` as `status: "error"`; a panic records `"panicked"`; an `async fn` is recorded
-/// across its `.await`s and `"cancelled"` when dropped unfinished.
+/// from its first poll across its `.await`s, and `"cancelled"` when dropped unfinished after
+/// that first poll (never polled, it leaves no record).
 ///
 /// # Examples
 ///
