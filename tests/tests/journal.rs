@@ -301,11 +301,11 @@ fn a_full_lossless_queue_makes_the_producers_wait_and_nothing_is_lost() {
         .unwrap();
     let total = THREADS * PER_THREAD as usize;
     let progress = Arc::new(AtomicUsize::new(0));
-    let producers = {
-        let _entered = log.enter();
-        let _it = workflow_log::iteration().start();
-        log_from_threads(&Context::current(), &progress)
-    };
+    // This thread logs too (the iteration), so it would wait like the producers: it keeps the
+    // iteration open until the pipe is read.
+    let entered = log.enter();
+    let iteration = workflow_log::iteration().start();
+    let producers = log_from_threads(&Context::current(), &progress);
     // Wait until the producers stop making progress: with nothing read, they must.
     let mut last = usize::MAX;
     let mut still = 0;
@@ -323,6 +323,8 @@ fn a_full_lossless_queue_makes_the_producers_wait_and_nothing_is_lost() {
     for p in producers {
         p.join().unwrap();
     }
+    drop(iteration);
+    drop(entered);
     let path = log.finish().expect("a lossless journal loses nothing");
     let doc = read_log(&path);
     let lines = journal_lines(&pipe.bytes());
