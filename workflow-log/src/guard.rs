@@ -16,6 +16,13 @@ use crate::Level;
 
 #[inline]
 fn close(open: &mut Option<Open>) {
+    // The check inline, the work out of line: a guard that holds nothing costs nothing.
+    if open.is_some() {
+        close_open(open);
+    }
+}
+
+fn close_open(open: &mut Option<Open>) {
     if let Some(o) = open {
         o.rec.end = clock::now();
         o.rec.status = local::drop_status(o.rec.status);
@@ -83,6 +90,9 @@ macro_rules! guard_common {
         }
 
         impl Drop for $guard {
+            // Inlined, so that a guard that holds nothing (no workflow, below the level, the
+            // `off` feature) is dropped with no call.
+            #[inline]
             fn drop(&mut self) {
                 close(&mut self.open);
             }
