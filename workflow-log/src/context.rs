@@ -73,6 +73,15 @@ impl Context {
         }
     }
 
+    /// `f`, run at this place.
+    fn bind<F: FnOnce() -> T, T>(&self, f: F) -> impl FnOnce() -> T {
+        let ctx = self.clone();
+        move || {
+            let _attached = ctx.attach();
+            f()
+        }
+    }
+
     /// Spawns a scoped thread that logs at this place (see [`spawn_scoped`]).
     pub fn spawn_scoped<'scope, 'env, F, T>(
         &self,
@@ -83,11 +92,7 @@ impl Context {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        let ctx = self.clone();
-        scope.spawn(move || {
-            let _attached = ctx.attach();
-            f()
-        })
+        scope.spawn(self.bind(f))
     }
 
     /// Spawns a thread that logs at this place (see [`spawn`]).
@@ -96,11 +101,7 @@ impl Context {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let ctx = self.clone();
-        std::thread::spawn(move || {
-            let _attached = ctx.attach();
-            f()
-        })
+        std::thread::spawn(self.bind(f))
     }
 }
 

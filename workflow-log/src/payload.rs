@@ -628,38 +628,27 @@ impl ser::SerializeSeq for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CaptureError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Res {
-        self.end_compound()
-    }
+/// Tuples of every kind are written as sequences.
+macro_rules! as_seq {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = CaptureError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Res {
+                self.end_compound()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CaptureError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Res {
-        self.end_compound()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CaptureError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Res {
-        self.end_compound()
-    }
-}
+as_seq!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
