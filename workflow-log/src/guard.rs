@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::clock;
 use crate::local::{self, Open};
 use crate::payload;
-use crate::record::{Kind, Record, Status};
+use crate::record::{Kind, Record};
 use crate::workflow;
 use crate::Level;
 
@@ -525,16 +525,5 @@ impl ActionGuard {
             open.rec.set_metadata(key, value);
         }
         self
-    }
-}
-
-/// Sets status `cancelled` unless the record already has another end (used by futures dropped
-/// before completion).
-#[allow(dead_code)]
-pub(crate) fn cancelled(status: Status) -> Status {
-    if status == Status::Ok {
-        Status::Cancelled
-    } else {
-        status
     }
 }
