@@ -196,6 +196,73 @@ impl IterationGuard {
     }
 }
 
+/// A record being configured by a builder: made only when some workflow may keep it.
+struct Pending {
+    kind: Kind,
+    /// Made when a workflow keeps records at the builder's level.
+    rec: Option<Record>,
+    /// Otherwise the name waits here, while a workflow keeps records at some level, in case
+    /// `.level()` raises the record above the default.
+    name: Option<Cow<'static, str>>,
+    level: Level,
+    /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
+    /// payload (captured only then) or by `start`/`log`, so that a record with no payload
+    /// looks at the thread's state once.
+    keep: Option<bool>,
+}
+
+impl Pending {
+    #[inline]
+    fn new(kind: Kind, name: Cow<'static, str>, level: Level) -> Self {
+        // Below every workflow's level (or with none) this is a relaxed load or two: no
+        // record is made, let alone captured.
+        let (rec, name) = if workflow::any_enabled(level) {
+            (Some(Record::new(kind, name)), None)
+        } else if workflow::any_enabled(Level::Error) {
+            (None, Some(name))
+        } else {
+            (None, None)
+        };
+        Pending {
+            kind,
+            rec,
+            name,
+            level,
+            keep: None,
+        }
+    }
+
+    /// The record, if it is kept at its level.
+    #[inline]
+    fn kept(&mut self) -> Option<&mut Record> {
+        let level = self.level;
+        let rec = self.rec.as_mut()?;
+        let keep = *self.keep.get_or_insert_with(|| local::enabled(level));
+        keep.then_some(rec)
+    }
+
+    /// The record, made even below the level (for what must survive a later `.level()`).
+    fn made(&mut self) -> Option<&mut Record> {
+        if let Some(name) = self.name.take() {
+            self.rec = Some(Record::new(self.kind, name));
+        }
+        self.rec.as_mut()
+    }
+
+    /// Sets the level; makes the record if some workflow keeps records at the new one.
+    fn set_level(&mut self, level: Level) {
+        self.level = level;
+        self.keep = None;
+        if self.rec.is_none() && workflow::any_enabled(level) {
+            self.made();
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.rec.as_ref().map(|r| &*r.name)
+    }
+}
+
 /// Starts building an interaction: an agent takes an input and gives a response.
 ///
 /// # Examples
@@ -220,67 +287,28 @@ pub fn interaction(agent: impl Into<Cow<'static, str>>) -> InteractionBuilder {
 /// Configures an interaction before it starts; see [`interaction`].
 #[must_use = "an interaction is only recorded once `.start()` is called"]
 pub struct InteractionBuilder {
-    /// Made when a workflow keeps records at the builder's level.
-    rec: Option<Record>,
-    /// Otherwise the name waits here, while a workflow keeps records at some level, in case
-    /// `.level()` raises the record above the default.
-    name: Option<Cow<'static, str>>,
-    level: Level,
-    /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
-    /// payload (captured only then) or by `start`/`log`, so that a record with no payload
-    /// looks at the thread's state once.
-    keep: Option<bool>,
+    p: Pending,
 }
 
 impl fmt::Debug for InteractionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InteractionBuilder")
-            .field("agent", &self.rec.as_ref().map(|r| &r.name))
+            .field("agent", &self.p.name())
             .finish_non_exhaustive()
     }
 }
 
 impl InteractionBuilder {
-    /// The record, if it is kept at its level.
-    #[inline]
-    fn kept(&mut self) -> Option<&mut Record> {
-        let level = self.level;
-        let rec = self.rec.as_mut()?;
-        let keep = *self.keep.get_or_insert_with(|| local::enabled(level));
-        keep.then_some(rec)
-    }
-
     #[inline]
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
-        // Below every workflow's level (or with none) this is a relaxed load or two: no
-        // record is made, let alone captured.
-        let (rec, name) = if workflow::any_enabled(level) {
-            (Some(Record::new(Kind::Interaction, agent)), None)
-        } else if workflow::any_enabled(Level::Error) {
-            (None, Some(agent))
-        } else {
-            (None, None)
-        };
         InteractionBuilder {
-            rec,
-            name,
-            level,
-            keep: None,
-        }
-    }
-
-    /// Makes the record if `.level()` raised it to a level some workflow keeps.
-    fn make(&mut self) {
-        if self.rec.is_none() && workflow::any_enabled(self.level) {
-            if let Some(name) = self.name.take() {
-                self.rec = Some(Record::new(Kind::Interaction, name));
-            }
+            p: Pending::new(Kind::Interaction, agent, level),
         }
     }
 
     /// The agent's input, serialised now.
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        if let Some(rec) = self.kept() {
+        if let Some(rec) = self.p.kept() {
             rec.input = Some(payload::json(input));
         }
         self
@@ -289,9 +317,7 @@ impl InteractionBuilder {
     /// The record's level (default `Info`): below the workflow's level it is not recorded.
     /// Set it before the payloads: they are only captured when the record is kept.
     pub fn level(mut self, level: Level) -> Self {
-        self.level = level;
-        self.keep = None;
-        self.make();
+        self.p.set_level(level);
         self
     }
 
@@ -299,11 +325,11 @@ impl InteractionBuilder {
     #[inline]
     pub fn start(self) -> InteractionGuard {
         InteractionGuard {
-            open: match self.rec {
+            open: match self.p.rec {
                 // Nothing keeps it: no call at all.
                 None => None,
                 // Only the record goes to the call (120 bytes, copied inline), not the builder.
-                Some(rec) => start_kept(rec, self.level, self.keep),
+                Some(rec) => start_kept(rec, self.p.level, self.p.keep),
             },
             _not_send: PhantomData,
         }
@@ -358,67 +384,28 @@ pub fn action(name: impl Into<Cow<'static, str>>) -> ActionBuilder {
 /// Configures an action before it is logged or started; see [`action`].
 #[must_use = "an action is only recorded by `.log()` or `.start()`"]
 pub struct ActionBuilder {
-    /// Made when a workflow keeps records at the builder's level.
-    rec: Option<Record>,
-    /// Otherwise the name waits here, while a workflow keeps records at some level, in case
-    /// `.level()` raises the record above the default.
-    name: Option<Cow<'static, str>>,
-    level: Level,
-    /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
-    /// payload (captured only then) or by `start`/`log`, so that a record with no payload
-    /// looks at the thread's state once.
-    keep: Option<bool>,
+    p: Pending,
 }
 
 impl fmt::Debug for ActionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionBuilder")
-            .field("name", &self.rec.as_ref().map(|r| &r.name))
+            .field("name", &self.p.name())
             .finish_non_exhaustive()
     }
 }
 
 impl ActionBuilder {
-    /// The record, if it is kept at its level.
-    #[inline]
-    fn kept(&mut self) -> Option<&mut Record> {
-        let level = self.level;
-        let rec = self.rec.as_mut()?;
-        let keep = *self.keep.get_or_insert_with(|| local::enabled(level));
-        keep.then_some(rec)
-    }
-
     #[inline]
     fn new(name: Cow<'static, str>, level: Level) -> Self {
-        // Below every workflow's level (or with none) this is a relaxed load or two: no
-        // record is made, let alone captured.
-        let (rec, name) = if workflow::any_enabled(level) {
-            (Some(Record::new(Kind::Action, name)), None)
-        } else if workflow::any_enabled(Level::Error) {
-            (None, Some(name))
-        } else {
-            (None, None)
-        };
         ActionBuilder {
-            rec,
-            name,
-            level,
-            keep: None,
-        }
-    }
-
-    /// Makes the record if `.level()` raised it to a level some workflow keeps.
-    fn make(&mut self) {
-        if self.rec.is_none() && workflow::any_enabled(self.level) {
-            if let Some(name) = self.name.take() {
-                self.rec = Some(Record::new(Kind::Action, name));
-            }
+            p: Pending::new(Kind::Action, name, level),
         }
     }
 
     /// The action's input, serialised now.
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        if let Some(rec) = self.kept() {
+        if let Some(rec) = self.p.kept() {
             rec.input = Some(payload::json(input));
         }
         self
@@ -426,7 +413,7 @@ impl ActionBuilder {
 
     /// The action's output (for `.log()`; a started action sets it on its guard).
     pub fn output<T: Serialize + ?Sized>(mut self, output: &T) -> Self {
-        if let Some(rec) = self.kept() {
+        if let Some(rec) = self.p.kept() {
             rec.output = Some(payload::json(output));
         }
         self
@@ -438,7 +425,7 @@ impl ActionBuilder {
         key: impl Into<Cow<'static, str>>,
         value: &T,
     ) -> Self {
-        if let Some(rec) = self.kept() {
+        if let Some(rec) = self.p.kept() {
             let key = key.into();
             let value = payload::keyed(&key, value);
             rec.set_metadata(key, value);
@@ -449,10 +436,7 @@ impl ActionBuilder {
     /// Marks the action failed (for `.log()`).
     pub fn error(mut self, message: impl fmt::Display) -> Self {
         // Kept even below the level, in case `.level()` raises the record after this.
-        if let Some(name) = self.name.take() {
-            self.rec = Some(Record::new(Kind::Action, name));
-        }
-        if let Some(rec) = &mut self.rec {
+        if let Some(rec) = self.p.made() {
             rec.set_error(message);
         }
         self
@@ -461,9 +445,7 @@ impl ActionBuilder {
     /// The record's level (default `Info`): below the workflow's level it is not recorded.
     /// Set it before the payloads: they are only captured when the record is kept.
     pub fn level(mut self, level: Level) -> Self {
-        self.level = level;
-        self.keep = None;
-        self.make();
+        self.p.set_level(level);
         self
     }
 
@@ -472,8 +454,8 @@ impl ActionBuilder {
     #[inline]
     pub fn log(self) {
         // As `start`: only the record goes to the call, not the whole builder.
-        if let Some(rec) = self.rec {
-            log_kept(rec, self.level, self.keep);
+        if let Some(rec) = self.p.rec {
+            log_kept(rec, self.p.level, self.p.keep);
         }
     }
 
@@ -481,11 +463,11 @@ impl ActionBuilder {
     #[inline]
     pub fn start(self) -> ActionGuard {
         ActionGuard {
-            open: match self.rec {
+            open: match self.p.rec {
                 // Nothing keeps it: no call at all.
                 None => None,
                 // Only the record goes to the call (120 bytes, copied inline), not the builder.
-                Some(rec) => start_kept(rec, self.level, self.keep),
+                Some(rec) => start_kept(rec, self.p.level, self.p.keep),
             },
             _not_send: PhantomData,
         }
