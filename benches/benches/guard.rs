@@ -17,26 +17,8 @@ fn main() {
     tracing::subscriber::set_global_default(tracing_subscriber::registry())
         .expect("no other subscriber");
     fastrace::set_reporter(NullReporter, fastrace::collector::Config::default());
-    warm_up();
+    workflow_log_benches::warm_up(400 * N);
     divan::main();
-}
-
-/// One throwaway workflow as big as a bench's, so that every bench (not just the first one in
-/// this process) finds the heap grown and its pages mapped: steady state, not first touch.
-fn warm_up() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = workflow_log::Workflow::builder("warm_up")
-        .logs_dir(dir.path())
-        .init()
-        .expect("init");
-    {
-        let _it = workflow_log::iteration().start();
-        let _parent = workflow_log::interaction("agent").start();
-        for _ in 0..400 * N {
-            let _g = workflow_log::action("tool_call").start();
-        }
-    }
-    log.finish().expect("finish");
 }
 
 /// A default file-backed workflow (journal on), logging into a temp dir.

@@ -149,3 +149,21 @@ unsafe impl GlobalAlloc for Counting {
         p
     }
 }
+
+/// Runs one throwaway workflow of `actions` actions, so that every bench (not just the first one
+/// in its process) finds the heap grown and its pages mapped: steady state, not first touch.
+pub fn warm_up(actions: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = workflow_log::Workflow::builder("warm_up")
+        .logs_dir(dir.path())
+        .init()
+        .expect("init");
+    {
+        let _it = workflow_log::iteration().start();
+        let _parent = workflow_log::interaction("agent").start();
+        for _ in 0..actions {
+            let _g = workflow_log::action("tool_call").start();
+        }
+    }
+    log.finish().expect("finish");
+}
