@@ -24,8 +24,8 @@ const TSC: u8 = 1;
 const INSTANT: u8 = 2;
 
 static SOURCE: AtomicU8 = AtomicU8::new(UNKNOWN);
-/// Ticks per microsecond, roughly (within a few percent): for thresholds, never for times.
-static ROUGH_PER_US: AtomicU64 = AtomicU64::new(1000);
+/// Ticks per millisecond, roughly (within a few percent): for thresholds, never for times.
+static ROUGH_PER_MS: AtomicU64 = AtomicU64::new(1_000_000);
 
 /// The first reading of both clocks, the start of the calibration window.
 static BASE: OnceLock<(Instant, u64)> = OnceLock::new();
@@ -45,13 +45,13 @@ pub(crate) fn now() -> u64 {
 fn init_and_read() -> u64 {
     let source = if tsc::usable() { TSC } else { INSTANT };
     if source == TSC {
-        // A rough rate for `ticks_from_ns` right away (the precise one takes longer).
+        // A rough rate for `ticks_from_ms` right away (the precise one takes longer).
         let (t0, c0) = (Instant::now(), tsc::read());
         while t0.elapsed() < Duration::from_micros(100) {
             std::hint::spin_loop();
         }
         let (ns, ticks) = (t0.elapsed().as_nanos() as u64, tsc::read().wrapping_sub(c0));
-        ROUGH_PER_US.store((ticks * 1000 / ns.max(1)).max(1), Ordering::Relaxed);
+        ROUGH_PER_MS.store((ticks * 1_000_000 / ns.max(1)).max(1), Ordering::Relaxed);
     }
     // Every thread that races here decides the same; the base is taken once.
     SOURCE.store(source, Ordering::Relaxed);
@@ -59,13 +59,12 @@ fn init_and_read() -> u64 {
     now()
 }
 
-/// About how many ticks `ns` nanoseconds are (within a few percent): for thresholds such as
+/// About how many ticks `ms` milliseconds are (within a few percent): for thresholds such as
 /// how often a thread hands its records over.
 #[inline]
-pub(crate) fn ticks_from_ns(ns: u64) -> u64 {
-    // Whole microseconds: with a constant `ns` this is one load and one multiply (it runs
-    // twice per record, for the periodic hand-over).
-    (ns / 1000).saturating_mul(ROUGH_PER_US.load(Ordering::Relaxed))
+pub(crate) fn ticks_from_ms(ms: u64) -> u64 {
+    // With `ms == 1` (the hand-over, checked twice per record) this is one load.
+    ms.saturating_mul(ROUGH_PER_MS.load(Ordering::Relaxed))
 }
 
 fn instant_ns() -> u64 {

@@ -7,10 +7,9 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::local::{self, Open};
 use crate::payload;
-use crate::record::{Kind, Record};
+use crate::record::{Kind, Record, Status};
 use crate::workflow;
 use crate::Level;
 
@@ -18,31 +17,28 @@ use crate::Level;
 fn close(open: &mut Option<Open>) {
     // The check inline, the work out of line: a guard that holds nothing costs nothing.
     if open.is_some() {
-        close_open(open);
+        local::close_in_place(open, Status::Ok);
     }
 }
 
-fn close_open(open: &mut Option<Open>) {
-    if let Some(o) = open {
-        o.rec.end = clock::now();
-        o.rec.status = local::drop_status(o.rec.status);
-        local::close_open(open);
-    }
-}
-
-#[inline]
-fn start(mut rec: Record, level: Level) -> Option<Open> {
-    let serial = local::open(&mut rec, level)?;
-    Some(Open { rec, serial })
-}
-
-/// `start` for a builder's record, unless its thread's workflow was found not to keep it.
-#[inline(never)]
-fn start_kept(rec: Record, level: Level, keep: Option<bool>) -> Option<Open> {
-    if keep == Some(false) || !workflow::any_enabled(level) {
-        return None;
-    }
-    start(rec, level)
+/// Makes a guard around a builder's record and opens the record where it lies, unless its
+/// thread's workflow was found not to keep it.
+macro_rules! start_guard {
+    ($guard:ident, $rec:expr, $level:expr, $keep:expr) => {{
+        let (rec, level, keep): (Option<Record>, Level, Option<bool>) = ($rec, $level, $keep);
+        let mut guard = $guard {
+            open: match rec {
+                Some(rec) if keep != Some(false) => Some(Open { rec, serial: 0 }),
+                _ => None,
+            },
+            _not_send: PhantomData,
+        };
+        // Nothing keeps it: no call at all.
+        if guard.open.is_some() {
+            local::open_in_place(&mut guard.open, level);
+        }
+        guard
+    }};
 }
 
 /// `log` for a builder's record, unless its thread's workflow was found not to keep it.
@@ -162,14 +158,14 @@ impl IterationBuilder {
 
     /// Opens the iteration; it closes when the guard drops.
     pub fn start(self) -> IterationGuard {
-        let mut rec = Record::new(Kind::Iteration, Cow::Borrowed(""));
-        if let Some(number) = self.number {
-            rec.number = number;
-        }
-        IterationGuard {
-            open: start(rec, self.level),
-            _not_send: PhantomData,
-        }
+        let open = workflow::any_enabled(self.level).then(|| {
+            let mut rec = Record::new(Kind::Iteration, Cow::Borrowed(""));
+            if let Some(number) = self.number {
+                rec.number = number;
+            }
+            rec
+        });
+        start_guard!(IterationGuard, open, self.level, None)
     }
 }
 
@@ -201,8 +197,7 @@ struct Pending {
     kind: Kind,
     /// Made when a workflow keeps records at the builder's level.
     rec: Option<Record>,
-    /// Otherwise the name waits here, while a workflow keeps records at some level, in case
-    /// `.level()` raises the record above the default.
+    /// Otherwise the name waits here, in case `.level()` raises the record above the default.
     name: Option<Cow<'static, str>>,
     level: Level,
     /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
@@ -214,14 +209,12 @@ struct Pending {
 impl Pending {
     #[inline]
     fn new(kind: Kind, name: Cow<'static, str>, level: Level) -> Self {
-        // Below every workflow's level (or with none) this is a relaxed load or two: no
-        // record is made, let alone captured.
+        // Below every workflow's level (or with none) this is one relaxed load: no record is
+        // made, let alone captured.
         let (rec, name) = if workflow::any_enabled(level) {
             (Some(Record::new(kind, name)), None)
-        } else if workflow::any_enabled(Level::Error) {
-            (None, Some(name))
         } else {
-            (None, None)
+            (None, Some(name))
         };
         Pending {
             kind,
@@ -241,10 +234,13 @@ impl Pending {
         keep.then_some(rec)
     }
 
-    /// The record, made even below the level (for what must survive a later `.level()`).
+    /// The record, made even below the level (for what must survive a later `.level()`) while
+    /// some workflow keeps records at all.
     fn made(&mut self) -> Option<&mut Record> {
-        if let Some(name) = self.name.take() {
-            self.rec = Some(Record::new(self.kind, name));
+        if self.rec.is_none() && workflow::any_enabled(Level::Error) {
+            if let Some(name) = self.name.take() {
+                self.rec = Some(Record::new(self.kind, name));
+            }
         }
         self.rec.as_mut()
     }
@@ -324,15 +320,7 @@ impl InteractionBuilder {
     /// Opens the interaction; it closes when the guard drops.
     #[inline]
     pub fn start(self) -> InteractionGuard {
-        InteractionGuard {
-            open: match self.p.rec {
-                // Nothing keeps it: no call at all.
-                None => None,
-                // Only the record goes to the call (120 bytes, copied inline), not the builder.
-                Some(rec) => start_kept(rec, self.p.level, self.p.keep),
-            },
-            _not_send: PhantomData,
-        }
+        start_guard!(InteractionGuard, self.p.rec, self.p.level, self.p.keep)
     }
 }
 
@@ -462,15 +450,7 @@ impl ActionBuilder {
     /// Opens a timed action; it closes when the guard drops.
     #[inline]
     pub fn start(self) -> ActionGuard {
-        ActionGuard {
-            open: match self.p.rec {
-                // Nothing keeps it: no call at all.
-                None => None,
-                // Only the record goes to the call (120 bytes, copied inline), not the builder.
-                Some(rec) => start_kept(rec, self.p.level, self.p.keep),
-            },
-            _not_send: PhantomData,
-        }
+        start_guard!(ActionGuard, self.p.rec, self.p.level, self.p.keep)
     }
 }
 

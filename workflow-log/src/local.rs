@@ -17,9 +17,9 @@ use crate::Level;
 
 /// Records a thread keeps before handing them to the collector.
 pub(crate) const BATCH: usize = 1024;
-/// A thread hands its finished records over at least this often (in nanoseconds) while it keeps
+/// A thread hands its finished records over at least this often (in milliseconds) while it keeps
 /// logging, and before a timed record opens, so that a crash loses little from the journal.
-const HAND_OVER_NS: u64 = 1_000_000;
+const HAND_OVER_MS: u64 = 1;
 /// Ids are handed to threads in blocks, so that opening a record touches no shared counter.
 const ID_BLOCK: u64 = 4096;
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -94,15 +94,22 @@ impl Local {
     /// The workflow this thread logs into: the innermost entered one, else the global one.
     #[inline]
     fn current(&mut self) -> Option<&Arc<Shared>> {
-        if let Some(scope) = self.scopes.last() {
-            return Some(&scope.shared);
+        if !self.scopes.is_empty() {
+            return self.scopes.last().map(|scope| &scope.shared);
         }
         let gen = GLOBAL_GEN.load(Ordering::Acquire);
         if gen != self.global_gen {
-            self.global = lock(&GLOBAL).clone();
-            self.global_gen = gen;
+            self.reload_global(gen);
         }
         self.global.as_ref()
+    }
+
+    /// The global workflow changed since this thread last looked.
+    #[cold]
+    #[inline(never)]
+    fn reload_global(&mut self, gen: u64) {
+        self.global = lock(&GLOBAL).clone();
+        self.global_gen = gen;
     }
 
     #[inline]
@@ -154,7 +161,34 @@ impl Local {
             return None;
         }
         let serial = shared.serial;
-        if !self.implicit.is_empty() && matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            return self.open_big(rec, serial);
+        }
+        rec.id = self.next_id();
+        rec.parent = self.top().map_or(0, |f| f.id);
+        rec.thread = self.thread();
+        rec.start = clock::now();
+        self.stack.push(Frame {
+            id: rec.id,
+            kind: rec.kind,
+        });
+        if !self.buffer.is_empty()
+            && rec.start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
+        {
+            // A timed record may block for long (an LLM call): what closed before it should
+            // not wait in this thread's buffer meanwhile.
+            self.flush_at(rec.start);
+        }
+        Some(serial)
+    }
+
+    /// `open` for an iteration or an interaction (these open rarely): they close the
+    /// `log_simple` records they replace, take their number, and hand an open notice over at
+    /// once, so that a crash keeps at least the names and places of the big records.
+    #[cold]
+    #[inline(never)]
+    fn open_big(&mut self, rec: &mut Record, serial: u64) -> Option<u64> {
+        if !self.implicit.is_empty() {
             self.close_implicit_before(rec.kind);
         }
         rec.id = self.next_id();
@@ -168,18 +202,8 @@ impl Local {
             id: rec.id,
             kind: rec.kind,
         });
-        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
-            // A crash keeps at least the names and places of the big records: hand the
-            // notice over now (these open rarely).
-            self.push(rec.open_notice(), serial);
-            self.flush_at(rec.start);
-        } else if !self.buffer.is_empty()
-            && rec.start.saturating_sub(self.last_flush) > clock::ticks_from_ns(HAND_OVER_NS)
-        {
-            // A timed record may block for long (an LLM call): what closed before it should
-            // not wait in this thread's buffer meanwhile.
-            self.flush_at(rec.start);
-        }
+        self.push(rec.open_notice(), serial);
+        self.flush_at(rec.start);
         Some(serial)
     }
 
@@ -262,7 +286,7 @@ impl Local {
         if self.buffer.len() >= BATCH
             || self.stack.len() <= self.flush_depth()
             || epoch != self.seen_epoch
-            || at.saturating_sub(self.last_flush) > clock::ticks_from_ns(HAND_OVER_NS)
+            || at.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
         {
             self.seen_epoch = epoch;
             self.flush_at(at);
@@ -284,7 +308,7 @@ impl Local {
     }
 
     /// `flush`, noting when: records then reach the journal within about
-    /// [`HAND_OVER_NS`] of their close while the thread keeps logging.
+    /// [`HAND_OVER_MS`] of their close while the thread keeps logging.
     fn flush_at(&mut self, tick: u64) {
         self.last_flush = tick;
         self.flush();
@@ -382,7 +406,15 @@ pub(crate) fn open(rec: &mut Record, level: Level) -> Option<u64> {
 /// Closes an open record (its `end` must be set).
 #[inline]
 pub(crate) fn close(rec: Record, serial: u64) {
-    close_open(&mut Some(Open { rec, serial }));
+    let mut slot = Some(Open { rec, serial });
+    with(|l| {
+        if let Some(Open { rec, serial }) = slot.take() {
+            l.close(rec, serial);
+        }
+    });
+    if let Some(Open { rec, serial }) = slot {
+        close_elsewhere(rec, serial);
+    }
 }
 
 /// An open record and its workflow's serial, as a guard keeps it.
@@ -392,10 +424,28 @@ pub(crate) struct Open {
     pub(crate) serial: u64,
 }
 
-/// Closes the open record in `slot` (its `end` set), taking it out: the record is copied once,
-/// from the guard into the thread's buffer.
-#[inline]
-pub(crate) fn close_open(slot: &mut Option<Open>) {
+/// Opens the record in `slot` where it lies (a guard's field: no copy), or empties `slot` if
+/// no workflow keeps it at `level`. The caller has checked [`workflow::any_enabled`].
+#[inline(never)]
+pub(crate) fn open_in_place(slot: &mut Option<Open>, level: Level) {
+    let Some(open) = slot else { return };
+    match with(|l| l.open(&mut open.rec, level)).flatten() {
+        Some(serial) => open.serial = serial,
+        None => *slot = None,
+    }
+}
+
+/// Closes the open record in `slot` now, with `status` unless it already failed (or `panicked`
+/// while unwinding), and empties `slot`: the record is copied once, from the guard into the
+/// thread's buffer.
+#[inline(never)]
+pub(crate) fn close_in_place(slot: &mut Option<Open>, status: Status) {
+    let Some(open) = slot else { return };
+    open.rec.end = clock::now();
+    if open.rec.status == Status::Ok {
+        open.rec.status = status;
+    }
+    open.rec.status = drop_status(open.rec.status);
     with(|l| {
         if let Some(Open { rec, serial }) = slot.take() {
             l.close(rec, serial);

@@ -18,13 +18,33 @@ use std::sync::Arc;
 use serde::ser::{self, Serialize};
 
 /// Compact JSON text, serialised once when the value was captured. Always valid JSON.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Payload(Box<str>);
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Payload {}
 
 impl Payload {
     /// The JSON text.
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        // Empty text is never JSON: it stands for `{}` (see `empty_object`).
+        if self.0.is_empty() {
+            "{}"
+        } else {
+            &self.0
+        }
+    }
+
+    /// `{}`, without an allocation: the input of a function with no arguments to capture.
+    #[inline]
+    pub(crate) fn empty_object() -> Payload {
+        Payload(Box::default())
     }
 
     /// Wraps text the caller knows to be valid JSON.
@@ -35,7 +55,7 @@ impl Payload {
 
 impl fmt::Debug for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

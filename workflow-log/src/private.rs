@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::clock;
-use crate::local::{self, Frame};
+use crate::local::{self, Frame, Open};
 use crate::payload;
 use crate::record::{Kind, Record, Status};
 use crate::workflow::Shared;
@@ -92,10 +92,16 @@ impl Span {
         self.inputs.push((name, value));
     }
 
+    #[inline]
     fn finish_inputs(&mut self) {
         if let Some(rec) = &mut self.rec {
             if rec.kind != Kind::Iteration {
-                rec.input = Some(inputs_object(&self.inputs));
+                rec.input = Some(if self.inputs.is_empty() {
+                    // No allocation for a function with nothing to capture.
+                    Payload::empty_object()
+                } else {
+                    inputs_object(&self.inputs)
+                });
             }
         }
     }
@@ -104,10 +110,10 @@ impl Span {
     #[inline]
     pub fn enter(mut self) -> SpanGuard {
         self.finish_inputs();
-        let open = self.rec.and_then(|mut rec| {
-            let serial = local::open(&mut rec, Level::Info)?;
-            Some((rec, serial))
-        });
+        let mut open = self.rec.map(|rec| Open { rec, serial: 0 });
+        if open.is_some() {
+            local::open_in_place(&mut open, Level::Info);
+        }
         SpanGuard {
             open,
             _not_send: PhantomData,
@@ -144,7 +150,7 @@ fn inputs_object(inputs: &[(&'static str, Payload)]) -> Payload {
 /// Not public API. An open record of a synchronous function.
 #[must_use]
 pub struct SpanGuard {
-    open: Option<(Record, u64)>,
+    open: Option<Open>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -163,25 +169,24 @@ impl SpanGuard {
 
     /// Not public API.
     pub fn output(&mut self, value: Payload) {
-        if let Some((rec, _)) = &mut self.open {
-            rec.output = Some(value);
+        if let Some(open) = &mut self.open {
+            open.rec.output = Some(value);
         }
     }
 
     /// Not public API.
     pub fn error(&mut self, message: String) {
-        if let Some((rec, _)) = &mut self.open {
-            rec.set_error(message);
+        if let Some(open) = &mut self.open {
+            open.rec.set_error(message);
         }
     }
 }
 
 impl Drop for SpanGuard {
+    #[inline]
     fn drop(&mut self) {
-        if let Some((mut rec, serial)) = self.open.take() {
-            rec.end = clock::now();
-            rec.status = local::drop_status(rec.status);
-            local::close(rec, serial);
+        if self.open.is_some() {
+            local::close_in_place(&mut self.open, Status::Ok);
         }
     }
 }
