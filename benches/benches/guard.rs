@@ -58,7 +58,8 @@ mod open_close {
     #[inline(never)]
     fn ours_span_action() {
         // What `#[action] fn tool_call()` expands to, minus the argument capture.
-        let _g = workflow_log::__private::Span::action("tool_call").enter();
+        let mut span = workflow_log::__private::Span::action("tool_call");
+        let _g = span.enter();
     }
 
     #[inline(never)]

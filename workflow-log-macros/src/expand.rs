@@ -5,7 +5,7 @@
 //! if wl_span.enabled() { wl_span.input("arg", || ...); }    // nothing runs when disabled
 //! // sync fn returning a value: the body runs in a closure, so `return` and `?` land here;
 //! // `call_once` takes `FnOnce`, so the body may return borrows of its `&mut` arguments
-//! let mut wl_guard = wl_span.enter();
+//! let mut wl_guard = wl_span.enter();                      // opens the record inside wl_span
 //! let wl_ret = call_once(move || -> Ret { body });          // `impl Trait` in Ret is `_`
 //! if wl_guard.enabled() { output (the `Ok` value) / error (the `Err`) }
 //! wl_ret
@@ -98,14 +98,16 @@ impl<'a> Expand<'a> {
         let span = &self.span;
         let open = self.open();
         let inputs = self.inputs();
-        let mutability = (!inputs.is_empty()).then(|| quote!(mut));
-        let body = if sig.asyncness.is_some() {
-            self.async_fn_body()
+        let (body, enters) = if sig.asyncness.is_some() {
+            (self.async_fn_body(), false)
         } else if let Some(tail) = self.func.async_tail() {
-            self.future_body(&tail)
+            (self.future_body(&tail), false)
         } else {
-            self.sync_body()
+            (self.sync_body(), true)
         };
+        // `enter` borrows the span mutably (the record is opened and closed where it lies);
+        // `detach` takes it by value.
+        let mutability = (enters || !inputs.is_empty()).then(|| quote!(mut));
         // The new body's braces carry the user's body's span: the function's span then lies in
         // the user's code, and lints on the function itself (`dead_code`) still fire.
         let mut braces = Group::new(

@@ -15,14 +15,15 @@ use crate::clock;
 use crate::local::{self, Frame, Open};
 use crate::payload;
 use crate::record::{Kind, Record, Status};
-use crate::workflow::Shared;
+use crate::workflow::{self, Shared};
 use crate::Level;
 
 pub use crate::payload::Payload;
 
 /// Not public API. A record a macro is about to open.
 pub struct Span {
-    rec: Option<Record>,
+    /// Made when some workflow keeps the record; opened in place by [`Span::enter`].
+    open: Option<Open>,
     inputs: Vec<(&'static str, Payload)>,
 }
 
@@ -33,13 +34,23 @@ impl fmt::Debug for Span {
 }
 
 impl Span {
-    /// What a disabled call pays: a relaxed atomic load, then a look at this thread's workflow
-    /// (nothing at all with the `off` feature). `name` runs only when the record will be kept.
+    /// What a disabled call pays: a relaxed atomic load (nothing at all with the `off`
+    /// feature); for iterations and interactions also a look at this thread's workflow, so that
+    /// `name` (an agent's name may be formatted) runs only when the record will be kept. An
+    /// action's record is made when any workflow keeps records at `Info`: opening it looks at
+    /// this thread's workflow anyway.
     #[inline]
     fn new(kind: Kind, name: impl FnOnce() -> Cow<'static, str>) -> Span {
-        let enabled = !cfg!(feature = "off") && local::enabled(Level::Info);
+        let enabled = if kind == Kind::Action {
+            workflow::any_enabled(Level::Info)
+        } else {
+            local::enabled(Level::Info)
+        };
         Span {
-            rec: enabled.then(|| Record::new(kind, name())),
+            open: enabled.then(|| Open {
+                rec: Record::new(kind, name()),
+                serial: 0,
+            }),
             inputs: Vec::new(),
         }
     }
@@ -55,9 +66,9 @@ impl Span {
     #[inline]
     pub fn numbered_iteration(number: impl FnOnce() -> Option<u64>) -> Span {
         let mut span = Span::iteration();
-        if let Some(rec) = &mut span.rec {
+        if let Some(open) = &mut span.open {
             if let Some(n) = number() {
-                rec.number = n;
+                open.rec.number = n;
             }
         }
         span
@@ -78,7 +89,7 @@ impl Span {
     /// Not public API. Whether the record will be kept (else inputs need not be captured).
     #[inline]
     pub fn enabled(&self) -> bool {
-        self.rec.is_some()
+        self.open.is_some() && local::enabled(Level::Info)
     }
 
     /// Not public API. One argument of the function, by name; `capture` is not called for an
@@ -94,9 +105,9 @@ impl Span {
 
     #[inline]
     fn finish_inputs(&mut self) {
-        if let Some(rec) = &mut self.rec {
-            if rec.kind != Kind::Iteration {
-                rec.input = Some(if self.inputs.is_empty() {
+        if let Some(open) = &mut self.open {
+            if open.rec.kind != Kind::Iteration {
+                open.rec.input = Some(if self.inputs.is_empty() {
                     // No allocation for a function with nothing to capture.
                     Payload::empty_object()
                 } else {
@@ -106,16 +117,16 @@ impl Span {
         }
     }
 
-    /// Not public API. Opens the record on this thread; it closes when the guard drops.
+    /// Not public API. Opens the record on this thread, where it lies in the span; it closes
+    /// when the guard drops.
     #[inline]
-    pub fn enter(mut self) -> SpanGuard {
-        self.finish_inputs();
-        let mut open = self.rec.map(|rec| Open { rec, serial: 0 });
-        if open.is_some() {
-            local::open_in_place(&mut open, Level::Info);
+    pub fn enter(&mut self) -> SpanGuard<'_> {
+        if self.open.is_some() {
+            self.finish_inputs();
+            local::open_in_place(&mut self.open, Level::Info);
         }
         SpanGuard {
-            open,
+            open: &mut self.open,
             _not_send: PhantomData,
         }
     }
@@ -124,7 +135,7 @@ impl Span {
     /// future is polled.
     pub fn detach(mut self) -> AsyncSpan {
         self.finish_inputs();
-        let open = self.rec.and_then(|mut rec| {
+        let open = self.open.take().and_then(|Open { mut rec, .. }| {
             let serial = local::open(&mut rec, Level::Info)?;
             let frame = Frame {
                 id: rec.id,
@@ -149,18 +160,18 @@ fn inputs_object(inputs: &[(&'static str, Payload)]) -> Payload {
 
 /// Not public API. An open record of a synchronous function.
 #[must_use]
-pub struct SpanGuard {
-    open: Option<Open>,
+pub struct SpanGuard<'a> {
+    open: &'a mut Option<Open>,
     _not_send: PhantomData<*const ()>,
 }
 
-impl fmt::Debug for SpanGuard {
+impl fmt::Debug for SpanGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SpanGuard")
     }
 }
 
-impl SpanGuard {
+impl SpanGuard<'_> {
     /// Not public API.
     #[inline]
     pub fn enabled(&self) -> bool {
@@ -169,24 +180,24 @@ impl SpanGuard {
 
     /// Not public API.
     pub fn output(&mut self, value: Payload) {
-        if let Some(open) = &mut self.open {
+        if let Some(open) = self.open {
             open.rec.output = Some(value);
         }
     }
 
     /// Not public API.
     pub fn error(&mut self, message: String) {
-        if let Some(open) = &mut self.open {
+        if let Some(open) = self.open {
             open.rec.set_error(message);
         }
     }
 }
 
-impl Drop for SpanGuard {
+impl Drop for SpanGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         if self.open.is_some() {
-            local::close_in_place(&mut self.open, Status::Ok);
+            local::close_in_place(self.open, Status::Ok);
         }
     }
 }
