@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use crate::local::{self, Open};
 use crate::payload;
-use crate::record::{Kind, Record, Status};
+use crate::record::{ErrorText, Kind, Metadata, Payload, Record, Status};
 use crate::workflow;
 use crate::Level;
 
-#[inline]
+#[inline(always)]
 fn close(open: &mut Option<Open>) {
     // The check inline, the work out of line: a guard that holds nothing costs nothing.
     if open.is_some() {
@@ -21,32 +21,35 @@ fn close(open: &mut Option<Open>) {
     }
 }
 
-/// Makes a guard around a builder's record and opens the record where it lies, unless its
-/// thread's workflow was found not to keep it.
+/// Makes a guard around a record (made only when it is wanted: below every workflow's level
+/// this is one branch) and opens it where it lies, in the guard.
 macro_rules! start_guard {
-    ($guard:ident, $rec:expr, $level:expr, $keep:expr) => {{
-        let (rec, level, keep): (Option<Record>, Level, Option<bool>) = ($rec, $level, $keep);
+    ($guard:ident, $wanted:expr, $rec:expr, $level:expr) => {
+        start_guard!($guard, $wanted, $rec, $level, ())
+    };
+    ($guard:ident, $wanted:expr, $rec:expr, $level:expr, $discard:expr) => {{
+        if !$wanted {
+            $discard;
+            return $guard {
+                open: None,
+                _not_send: PhantomData,
+            };
+        }
         let mut guard = $guard {
-            open: match rec {
-                Some(rec) if keep != Some(false) => Some(Open { rec, serial: 0 }),
-                _ => None,
-            },
+            open: $rec.map(|rec| Open { rec, serial: 0 }),
             _not_send: PhantomData,
         };
-        // Nothing keeps it: no call at all.
         if guard.open.is_some() {
-            local::open_in_place(&mut guard.open, level);
+            local::open_in_place(&mut guard.open, $level);
         }
         guard
     }};
 }
 
-/// `log` for a builder's record, unless its thread's workflow was found not to keep it.
+/// `log` for a builder's record.
 #[inline(never)]
-fn log_kept(rec: Record, level: Level, keep: Option<bool>) {
-    if keep != Some(false) && workflow::any_enabled(level) {
-        local::emit(rec, Some(level));
-    }
+fn log_kept(rec: Record, level: Level) {
+    local::emit(rec, Some(level));
 }
 
 fn set_output<T: Serialize + ?Sized>(open: &mut Option<Open>, value: &T) {
@@ -88,7 +91,7 @@ macro_rules! guard_common {
         impl Drop for $guard {
             // Inlined, so that a guard that holds nothing (no workflow, below the level, the
             // `off` feature) is dropped with no call.
-            #[inline]
+            #[inline(always)]
             fn drop(&mut self) {
                 close(&mut self.open);
             }
@@ -158,14 +161,19 @@ impl IterationBuilder {
 
     /// Opens the iteration; it closes when the guard drops.
     pub fn start(self) -> IterationGuard {
-        let open = workflow::any_enabled(self.level).then(|| {
+        let record = || {
             let mut rec = Record::new(Kind::Iteration, Cow::Borrowed(""));
             if let Some(number) = self.number {
                 rec.number = number;
             }
-            rec
-        });
-        start_guard!(IterationGuard, open, self.level, None)
+            Some(rec)
+        };
+        start_guard!(
+            IterationGuard,
+            workflow::any_enabled(self.level),
+            record(),
+            self.level
+        )
     }
 }
 
@@ -192,14 +200,27 @@ impl IterationGuard {
     }
 }
 
-/// A record being configured by a builder: made only when some workflow may keep it.
+/// Where a builder's payload goes.
+enum Slot {
+    Input,
+    Output,
+    Metadata(Cow<'static, str>),
+}
+
+/// A record being configured by a builder: its parts, not yet a record (which is made in the
+/// guard at `start`, or for `log`). Small, as builders are passed by value.
 struct Pending {
+    name: Cow<'static, str>,
+    input: Option<Payload>,
+    output: Option<Payload>,
+    metadata: Metadata,
+    error: Option<ErrorText>,
     kind: Kind,
-    /// Made when a workflow keeps records at the builder's level.
-    rec: Option<Record>,
-    /// Otherwise the name waits here, in case `.level()` raises the record above the default.
-    name: Option<Cow<'static, str>>,
     level: Level,
+    /// Whether some workflow keeps records at `level`: one relaxed load when the builder is
+    /// made (or its level set). Below every workflow's level nothing else happens: nothing is
+    /// captured, and each method of the builder is a branch.
+    enabled: bool,
     /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
     /// payload (captured only then) or by `start`/`log`, so that a record with no payload
     /// looks at the thread's state once.
@@ -207,55 +228,97 @@ struct Pending {
 }
 
 impl Pending {
-    #[inline]
+    #[inline(always)]
     fn new(kind: Kind, name: Cow<'static, str>, level: Level) -> Self {
-        // Below every workflow's level (or with none) this is one relaxed load: no record is
-        // made, let alone captured.
-        let (rec, name) = if workflow::any_enabled(level) {
-            (Some(Record::new(kind, name)), None)
-        } else {
-            (None, Some(name))
-        };
         Pending {
-            kind,
-            rec,
             name,
+            input: None,
+            output: None,
+            metadata: Metadata::default(),
+            error: None,
+            kind,
             level,
+            enabled: workflow::any_enabled(level),
             keep: None,
         }
     }
 
-    /// The record, if it is kept at its level.
+    /// Whether payloads are captured: this thread's workflow keeps the record.
     #[inline]
-    fn kept(&mut self) -> Option<&mut Record> {
+    fn kept(&mut self) -> bool {
         let level = self.level;
-        let rec = self.rec.as_mut()?;
-        let keep = *self.keep.get_or_insert_with(|| local::enabled(level));
-        keep.then_some(rec)
+        self.enabled && *self.keep.get_or_insert_with(|| local::enabled(level))
     }
 
-    /// The record, made even below the level (for what must survive a later `.level()`) while
-    /// some workflow keeps records at all.
-    fn made(&mut self) -> Option<&mut Record> {
-        if self.rec.is_none() && workflow::any_enabled(Level::Error) {
-            if let Some(name) = self.name.take() {
-                self.rec = Some(Record::new(self.kind, name));
+    /// Captures `value` into `slot`, if the record is kept (builders call it only when some
+    /// workflow keeps their level: below it, a builder's method is one branch, and the builder
+    /// is not copied into a call).
+    #[inline(never)]
+    fn capture<T: Serialize + ?Sized>(&mut self, slot: Slot, value: &T) {
+        if !self.kept() {
+            return;
+        }
+        match slot {
+            Slot::Input => self.input = Some(payload::json(value)),
+            Slot::Output => self.output = Some(payload::json(value)),
+            Slot::Metadata(key) => {
+                let value = payload::keyed(&key, value);
+                self.metadata.set(key, value);
             }
         }
-        self.rec.as_mut()
     }
 
-    /// Sets the level; makes the record if some workflow keeps records at the new one.
+    /// Keeps the error even below the level (a later `.level()` may raise the record) while
+    /// some workflow keeps records at all.
+    fn set_error(&mut self, message: &dyn fmt::Display) {
+        if self.enabled || workflow::any_enabled(Level::Error) {
+            self.error = Some(ErrorText::from(message.to_string()));
+        }
+    }
+
+    /// Sets the level.
     fn set_level(&mut self, level: Level) {
         self.level = level;
         self.keep = None;
-        if self.rec.is_none() && workflow::any_enabled(level) {
-            self.made();
+        self.enabled = workflow::any_enabled(level);
+    }
+
+    /// Whether `start`/`log` should try to record it: some workflow keeps its level, and this
+    /// thread's was not found not to.
+    #[inline(always)]
+    fn wanted(&self) -> bool {
+        self.enabled && self.keep != Some(false)
+    }
+
+    /// Drops a builder's parts that were not recorded: with nothing owned in them (the common
+    /// case below the level), inline and with no call.
+    #[inline(always)]
+    fn discard(self) {
+        let owns_nothing = matches!(self.name, Cow::Borrowed(_))
+            && self.input.is_none()
+            && self.output.is_none()
+            && self.metadata.is_unset()
+            && self.error.is_none();
+        if owns_nothing {
+            // Nothing to free: skips the drop glue (a call).
+            std::mem::forget(self);
+        } else {
+            drop(self);
         }
     }
 
-    fn name(&self) -> Option<&str> {
-        self.rec.as_ref().map(|r| &*r.name)
+    /// The record to start or log (call only when [`wanted`](Self::wanted)).
+    #[inline(always)]
+    fn into_record(self) -> Option<Record> {
+        let mut rec = Record::new(self.kind, self.name);
+        rec.input = self.input;
+        rec.output = self.output;
+        rec.metadata = self.metadata;
+        if self.error.is_some() {
+            rec.status = Status::Error;
+            rec.error = self.error;
+        }
+        Some(rec)
     }
 }
 
@@ -276,6 +339,7 @@ impl Pending {
 /// assert_eq!(planner["input"]["task"], "plan a trip");
 /// assert_eq!(planner["output"], "1. book flights");
 /// ```
+#[inline(always)]
 pub fn interaction(agent: impl Into<Cow<'static, str>>) -> InteractionBuilder {
     InteractionBuilder::new(agent.into(), Level::Info)
 }
@@ -289,13 +353,13 @@ pub struct InteractionBuilder {
 impl fmt::Debug for InteractionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InteractionBuilder")
-            .field("agent", &self.p.name())
+            .field("agent", &self.p.name)
             .finish_non_exhaustive()
     }
 }
 
 impl InteractionBuilder {
-    #[inline]
+    #[inline(always)]
     fn new(agent: Cow<'static, str>, level: Level) -> Self {
         InteractionBuilder {
             p: Pending::new(Kind::Interaction, agent, level),
@@ -303,9 +367,10 @@ impl InteractionBuilder {
     }
 
     /// The agent's input, serialised now.
+    #[inline(always)]
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        if let Some(rec) = self.p.kept() {
-            rec.input = Some(payload::json(input));
+        if self.p.enabled {
+            self.p.capture(Slot::Input, input);
         }
         self
     }
@@ -318,9 +383,16 @@ impl InteractionBuilder {
     }
 
     /// Opens the interaction; it closes when the guard drops.
-    #[inline]
+    #[inline(always)]
     pub fn start(self) -> InteractionGuard {
-        start_guard!(InteractionGuard, self.p.rec, self.p.level, self.p.keep)
+        let level = self.p.level;
+        start_guard!(
+            InteractionGuard,
+            self.p.wanted(),
+            self.p.into_record(),
+            level,
+            self.p.discard()
+        )
     }
 }
 
@@ -365,6 +437,7 @@ impl InteractionGuard {
 /// assert_eq!(log["actions"][1]["output_data"][1], "result 2");
 /// assert_eq!(log["actions"][1]["metadata"]["engine"], "ddg");
 /// ```
+#[inline(always)]
 pub fn action(name: impl Into<Cow<'static, str>>) -> ActionBuilder {
     ActionBuilder::new(name.into(), Level::Info)
 }
@@ -378,13 +451,13 @@ pub struct ActionBuilder {
 impl fmt::Debug for ActionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionBuilder")
-            .field("name", &self.p.name())
+            .field("name", &self.p.name)
             .finish_non_exhaustive()
     }
 }
 
 impl ActionBuilder {
-    #[inline]
+    #[inline(always)]
     fn new(name: Cow<'static, str>, level: Level) -> Self {
         ActionBuilder {
             p: Pending::new(Kind::Action, name, level),
@@ -392,41 +465,39 @@ impl ActionBuilder {
     }
 
     /// The action's input, serialised now.
+    #[inline(always)]
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        if let Some(rec) = self.p.kept() {
-            rec.input = Some(payload::json(input));
+        if self.p.enabled {
+            self.p.capture(Slot::Input, input);
         }
         self
     }
 
     /// The action's output (for `.log()`; a started action sets it on its guard).
+    #[inline(always)]
     pub fn output<T: Serialize + ?Sized>(mut self, output: &T) -> Self {
-        if let Some(rec) = self.p.kept() {
-            rec.output = Some(payload::json(output));
+        if self.p.enabled {
+            self.p.capture(Slot::Output, output);
         }
         self
     }
 
     /// One entry of the action's `metadata` object; the same key twice keeps the last value.
+    #[inline(always)]
     pub fn metadata<T: Serialize + ?Sized>(
         mut self,
         key: impl Into<Cow<'static, str>>,
         value: &T,
     ) -> Self {
-        if let Some(rec) = self.p.kept() {
-            let key = key.into();
-            let value = payload::keyed(&key, value);
-            rec.set_metadata(key, value);
+        if self.p.enabled {
+            self.p.capture(Slot::Metadata(key.into()), value);
         }
         self
     }
 
     /// Marks the action failed (for `.log()`).
     pub fn error(mut self, message: impl fmt::Display) -> Self {
-        // Kept even below the level, in case `.level()` raises the record after this.
-        if let Some(rec) = self.p.made() {
-            rec.set_error(message);
-        }
+        self.p.set_error(&message);
         self
     }
 
@@ -439,18 +510,28 @@ impl ActionBuilder {
 
     /// Records an instant action (start and end at the same time) under the innermost open
     /// record.
-    #[inline]
+    #[inline(always)]
     pub fn log(self) {
-        // As `start`: only the record goes to the call, not the whole builder.
-        if let Some(rec) = self.p.rec {
-            log_kept(rec, self.p.level, self.p.keep);
+        if !self.p.wanted() {
+            return self.p.discard();
+        }
+        let level = self.p.level;
+        if let Some(rec) = self.p.into_record() {
+            log_kept(rec, level);
         }
     }
 
     /// Opens a timed action; it closes when the guard drops.
-    #[inline]
+    #[inline(always)]
     pub fn start(self) -> ActionGuard {
-        start_guard!(ActionGuard, self.p.rec, self.p.level, self.p.keep)
+        let level = self.p.level;
+        start_guard!(
+            ActionGuard,
+            self.p.wanted(),
+            self.p.into_record(),
+            level,
+            self.p.discard()
+        )
     }
 }
 

@@ -46,8 +46,15 @@ impl Span {
         } else {
             local::enabled(Level::Info)
         };
+        if !enabled {
+            // Returned apart, so that the record is not written out (and thrown away) anyway.
+            return Span {
+                open: None,
+                inputs: Vec::new(),
+            };
+        }
         Span {
-            open: enabled.then(|| Open {
+            open: Some(Open {
                 rec: Record::new(kind, name()),
                 serial: 0,
             }),

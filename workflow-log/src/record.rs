@@ -104,7 +104,7 @@ pub(crate) struct Record {
 const _: () = assert!(std::mem::size_of::<Record>() <= 120);
 
 impl Record {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(kind: Kind, name: Cow<'static, str>) -> Self {
         Record {
             id: 0,
@@ -150,11 +150,7 @@ impl Record {
     }
 
     pub(crate) fn set_metadata(&mut self, key: Cow<'static, str>, value: Payload) {
-        let entries = self.metadata.0.get_or_insert_with(Box::default);
-        match entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => entries.push((key, value)),
-        }
+        self.metadata.set(key, value);
     }
 
     pub(crate) fn set_error(&mut self, message: impl std::fmt::Display) {
@@ -171,9 +167,27 @@ pub(crate) type Entry = (Cow<'static, str>, Payload);
 #[allow(clippy::box_collection)]
 pub(crate) struct Metadata(Option<Box<Vec<Entry>>>);
 
+impl Metadata {
+    /// Whether no entry was ever set (then it owns nothing).
+    #[inline]
+    pub(crate) fn is_unset(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Sets `key` (the same key twice keeps the last value, in the first one's place).
+    pub(crate) fn set(&mut self, key: Cow<'static, str>, value: Payload) {
+        let entries = self.0.get_or_insert_with(Box::default);
+        match entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => entries.push((key, value)),
+        }
+    }
+}
+
 impl std::ops::Deref for Metadata {
     type Target = [Entry];
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
         self.0.as_deref().map_or(&[], |v| v.as_slice())
     }
