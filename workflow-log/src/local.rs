@@ -154,7 +154,7 @@ impl Local {
 
     /// Fills in the place of `rec` (id, parent, thread, start, auto-number) and pushes its frame.
     /// Returns the workflow's serial, or `None` if no workflow keeps it.
-    #[inline]
+    #[inline(always)]
     fn open(&mut self, rec: &mut Record, level: Level) -> Option<u64> {
         let shared = self.current()?;
         if !shared.records_enabled(level) {
