@@ -281,21 +281,6 @@ fn string_with(text: &str, cfg: &Config) -> Payload {
     Payload(out.into_boxed_str())
 }
 
-/// `{"name": value, ...}` from named payloads, in order (a function's arguments).
-pub(crate) fn object<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Payload)>) -> Payload {
-    let mut out = String::from("{");
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_str(&mut out, key, usize::MAX);
-        out.push(':');
-        out.push_str(value.as_str());
-    }
-    out.push('}');
-    Payload(out.into_boxed_str())
-}
-
 /// Writes `s` as a JSON string, cut to `max` bytes on a char boundary with a note of its size.
 fn write_str(out: &mut String, s: &str, max: usize) {
     let (body, cut) = if s.len() > max {
@@ -864,15 +849,5 @@ mod tests {
         let p = json_with("a\u{0}b\u{1f}\n\u{7f}", &Config::default());
         assert_eq!(p.as_str(), "\"a\\u0000b\\u001f\\n\\u007f\"");
         assert!(!p.as_str().contains('\n'));
-    }
-
-    #[test]
-    fn object_of_arguments() {
-        let a = json_with(&1, &Config::default());
-        let b = json_with("x", &Config::default());
-        assert_eq!(
-            object([("a", &a), ("b", &b)]).as_str(),
-            r#"{"a":1,"b":"x"}"#
-        );
     }
 }

@@ -24,7 +24,8 @@ pub use crate::payload::Payload;
 pub struct Span {
     /// Made when some workflow keeps the record; opened in place by [`Span::enter`].
     open: Option<Open>,
-    inputs: Vec<(&'static str, Payload)>,
+    /// The arguments captured so far, as the text of a JSON object being written (`{"a":1`).
+    inputs: String,
 }
 
 impl fmt::Debug for Span {
@@ -50,7 +51,7 @@ impl Span {
             // Returned apart, so that the record is not written out (and thrown away) anyway.
             return Span {
                 open: None,
-                inputs: Vec::new(),
+                inputs: String::new(),
             };
         }
         Span {
@@ -58,7 +59,7 @@ impl Span {
                 rec: Record::new(kind, name()),
                 serial: 0,
             }),
-            inputs: Vec::new(),
+            inputs: String::new(),
         }
     }
 
@@ -103,11 +104,21 @@ impl Span {
     /// argument whose name is a secret key (`api_key`, `password` ...): it is `"[REDACTED]"`.
     pub fn input(&mut self, name: &'static str, capture: impl FnOnce() -> Payload) {
         let value = if payload::is_secret_key(name) {
-            payload::string("[REDACTED]")
+            payload::redacted()
         } else {
             capture()
         };
-        self.inputs.push((name, value));
+        let out = &mut self.inputs;
+        if out.is_empty() {
+            out.reserve(name.len() + value.as_str().len() + 8);
+            out.push('{');
+        } else {
+            out.push(',');
+        }
+        out.push('"');
+        payload::escape_into(out, name);
+        out.push_str("\":");
+        out.push_str(value.as_str());
     }
 
     #[inline]
@@ -118,7 +129,8 @@ impl Span {
                     // No allocation for a function with nothing to capture.
                     Payload::empty_object()
                 } else {
-                    inputs_object(&self.inputs)
+                    self.inputs.push('}');
+                    Payload::from_json_unchecked(std::mem::take(&mut self.inputs))
                 });
             }
         }
@@ -158,11 +170,6 @@ impl Span {
         });
         AsyncSpan { open }
     }
-}
-
-/// `{"arg": value, ...}` from captured arguments, in order.
-fn inputs_object(inputs: &[(&'static str, Payload)]) -> Payload {
-    payload::object(inputs.iter().map(|(k, v)| (*k, v)))
 }
 
 /// Not public API. An open record of a synchronous function.
