@@ -242,6 +242,32 @@ impl Local {
         self.push(rec, serial);
     }
 
+    /// `close` for the record in a guard's `slot`, which it empties: the record is read where
+    /// it lies and copied once, into the buffer.
+    #[inline(always)]
+    fn close_slot(&mut self, slot: &mut Option<Open>) {
+        let Some(open) = slot.as_ref() else { return };
+        let (id, end, kind, serial) = (open.rec.id, open.rec.end, open.rec.kind, open.serial);
+        if !self.implicit.is_empty() {
+            self.close_implicit_above(id, end);
+        }
+        self.remove_frame(id);
+        if matches!(kind, Kind::Iteration | Kind::Interaction) {
+            self.forget_counter(id, serial);
+        }
+        let epoch = match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
+            _ => {
+                if let Some(open) = slot.take() {
+                    self.push_to_new_owner(open.rec, serial);
+                }
+                return;
+            }
+        };
+        move_into(&mut self.buffer, slot);
+        self.after_push(epoch, end);
+    }
+
     /// Drops the iteration counter of a record that closed (without cloning the workflow's
     /// `Arc` when it is the buffer's: two threads closing records would fight over its count).
     fn forget_counter(&mut self, id: u64, serial: u64) {
@@ -283,6 +309,14 @@ impl Local {
         };
         let at = rec.end;
         self.buffer.push(rec);
+        self.after_push(epoch, at);
+    }
+
+    /// A record that ended `at` went into the buffer: hands the buffer over when it is full,
+    /// when the thread's outermost record closed, when a flush was asked for (`epoch`), or when
+    /// the last hand-over is old.
+    #[inline(always)]
+    fn after_push(&mut self, epoch: u64, at: u64) {
         if self.buffer.len() >= BATCH
             || self.stack.len() <= self.flush_depth()
             || epoch != self.seen_epoch
@@ -446,13 +480,28 @@ pub(crate) fn close_in_place(slot: &mut Option<Open>, status: Status) {
         open.rec.status = status;
     }
     open.rec.status = drop_status(open.rec.status);
-    with(|l| {
-        if let Some(Open { rec, serial }) = slot.take() {
-            l.close(rec, serial);
-        }
-    });
+    with(|l| l.close_slot(slot));
     if let Some(Open { rec, serial }) = slot.take() {
         close_elsewhere(rec, serial);
+    }
+}
+
+/// Moves the record in `slot` to the end of `buffer`, leaving `slot` empty, with one copy of
+/// it: `slot.take()` and then `push` copy it twice, as the taken value must be kept aside
+/// across the push's possible growth.
+#[inline(always)]
+fn move_into(buffer: &mut Vec<Record>, slot: &mut Option<Open>) {
+    buffer.reserve(1);
+    let Some(open) = slot.as_mut() else { return };
+    let len = buffer.len();
+    // SAFETY: `reserve(1)` made room for a record at `len`. The record is copied there bitwise,
+    // then the buffer's length takes it in and `slot` is overwritten with `None` without
+    // dropping what it held (the record, now the buffer's, and a `u64`): the record is owned
+    // once, by the buffer, and nothing in between can panic.
+    unsafe {
+        std::ptr::copy_nonoverlapping(&open.rec, buffer.as_mut_ptr().add(len), 1);
+        buffer.set_len(len + 1);
+        std::ptr::write(slot, None);
     }
 }
 
