@@ -526,15 +526,19 @@ impl Capture<'_> {
         write_str(self.out, s, self.cfg.max_string);
     }
 
-    fn display(&mut self, v: impl fmt::Display) {
-        let _ = write!(self.out, "{v}");
+    /// An integer, as its `Display` text.
+    fn integer(&mut self, v: impl itoa::Integer) {
+        self.out.push_str(itoa::Buffer::new().format(v));
     }
 
+    /// A float, as its `Debug` text (`null` if it is not finite).
     fn float(&mut self, v: f64) {
-        if v.is_finite() {
-            let _ = write!(self.out, "{v:?}");
-        } else {
+        if !v.is_finite() {
             self.out.push_str("null");
+        } else if zmij_writes_debug_text(v) {
+            self.out.push_str(zmij::Buffer::new().format_finite(v));
+        } else {
+            let _ = write!(self.out, "{v:?}");
         }
     }
 
@@ -543,6 +547,37 @@ impl Capture<'_> {
         self.str(variant);
         self.out.push(':');
     }
+}
+
+/// Whether zmij writes the same text for `v` (finite) as `{v:?}` does. Both write the shortest
+/// digits that read back as `v` (the closest to it if several do), but:
+/// - `{:?}` writes an exponent below 1e-4 and from 1e16 on, zmij in other places and with a
+///   `+` in positive ones: only plain decimals are left to zmij;
+/// - when two are equally close, they may pick different ones (`{:?}` rounds such a tie away
+///   from zero, zmij to even). That needs `v` exactly halfway between them, so `v`'s exact
+///   decimal expansion would have at most 18 significant digits (at most 17 for the shortest,
+///   then a `5`). It is longer for most fractions; integers below 1e16 are written whole,
+///   with no tie.
+fn zmij_writes_debug_text(v: f64) -> bool {
+    if v == 0.0 {
+        return true;
+    }
+    if !(1e-4..1e16).contains(&v.abs()) {
+        return false;
+    }
+    let bits = v.to_bits();
+    // `v` is normal in this range: `mantissa * 2^(exponent - 1075)`, with the implicit bit.
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let zeros = mantissa.trailing_zeros();
+    // `v = m * 2^e` with `m` odd, of `significant` bits.
+    let significant = i64::from(53 - zeros);
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1075 + i64::from(zeros);
+    if e >= 0 {
+        return true;
+    }
+    // `v = m * 5^-e / 10^-e`: its exact expansion has the digits of `m * 5^-e`, more than
+    // `(significant - 1) * log10(2) - e * log10(5)` of them (both logs rounded down here).
+    (significant - 1) * 30_102 - e * 69_897 >= 18 * 100_000
 }
 
 impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
@@ -561,43 +596,43 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_i16(self, v: i16) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_i32(self, v: i32) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_i64(self, v: i64) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_i128(self, v: i128) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_u8(self, v: u8) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_u16(self, v: u16) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_u32(self, v: u32) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_u64(self, v: u64) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_u128(self, v: u128) -> Res {
-        self.display(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_f32(self, v: f32) -> Res {
