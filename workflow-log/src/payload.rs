@@ -12,6 +12,7 @@
 //! - nesting deeper than the depth limit becomes `"[depth limit]"`, so a 10,000-deep value
 //!   can't overflow the stack.
 
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
@@ -256,20 +257,44 @@ const REDACTED: &str = "\"[REDACTED]\"";
 
 /// JSON text of `value` under `cfg`.
 pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
-    let mut out = String::with_capacity(64);
+    let mut out = take_scratch();
     let mut ser = Capture {
         out: &mut out,
         cfg,
         depth: 0,
     };
     ser.guarded(value);
-    if out.len() > cfg.max_total {
-        out = whole_value_cut(&out, cfg);
-    }
-    let payload = Payload(out.into_boxed_str());
+    let payload = if out.len() > cfg.max_total {
+        Payload(whole_value_cut(&out, cfg).into_boxed_str())
+    } else {
+        Payload(out.as_str().into())
+    };
+    return_scratch(out);
     match &cfg.hook {
         None => payload,
         Some(hook) => apply_hook(payload, hook, cfg),
+    }
+}
+
+thread_local! {
+    /// The buffer this thread writes JSON into before copying it into a box of its exact size,
+    /// so a capture allocates once. Empty while in use: a capture within a capture (a
+    /// `Serialize` impl that logs) writes into a buffer of its own.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// A scratch buffer that grew bigger than this is freed after use rather than kept.
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+fn take_scratch() -> String {
+    SCRATCH.try_with(Cell::take).unwrap_or_default()
+}
+
+fn return_scratch(mut out: String) {
+    if out.capacity() <= SCRATCH_KEEP {
+        out.clear();
+        // During thread teardown there is nowhere to keep it: it is freed.
+        let _ = SCRATCH.try_with(|scratch| scratch.set(out));
     }
 }
 
@@ -329,7 +354,8 @@ fn string_with(text: &str, cfg: &Config) -> Payload {
 
 /// `{"name": value, ...}` from named payloads, in order (a function's arguments).
 pub(crate) fn object<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Payload)>) -> Payload {
-    let mut out = String::from("{");
+    let mut out = take_scratch();
+    out.push('{');
     for (i, (key, value)) in entries.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -339,7 +365,9 @@ pub(crate) fn object<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Payload
         out.push_str(value.as_str());
     }
     out.push('}');
-    Payload(out.into_boxed_str())
+    let payload = Payload(out.as_str().into());
+    return_scratch(out);
+    payload
 }
 
 /// Writes `s` as a JSON string, cut to `max` bytes on a char boundary with a note of its size.
