@@ -464,30 +464,12 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
 
 /// Appends `n` in decimal.
 fn push_int(out: &mut String, n: i64) {
-    let mut buf = [0u8; 24];
-    let mut i = buf.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Appends `n` in decimal.
 fn push_uint(out: &mut String, n: u64) {
-    if let Ok(n) = i64::try_from(n) {
-        return push_int(out, n);
-    }
-    out.push_str(&n.to_string());
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 pub(crate) fn kind_str(kind: Kind) -> &'static str {

@@ -347,19 +347,6 @@ trait Emit {
     }
 }
 
-/// The decimal digits of `n`, at the end of `buf`.
-fn digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
 /// Two spaces per level of indentation, written in one call.
 const INDENT: &[u8; 64] = b"                                                                ";
 
@@ -474,13 +461,14 @@ impl<W: Write> Emit for Text<'_, W> {
 
     fn uint(&mut self, n: u64) -> io::Result<()> {
         self.before_value()?;
-        self.out.write_all(digits(n, &mut [0; 20]))
+        self.out.write_all(itoa::Buffer::new().format(n).as_bytes())
     }
 
     fn id(&mut self, id: u64) -> io::Result<()> {
         self.before_value()?;
         self.out.write_all(b"\"")?;
-        self.out.write_all(digits(id, &mut [0; 20]))?;
+        self.out
+            .write_all(itoa::Buffer::new().format(id).as_bytes())?;
         self.out.write_all(b"\"")
     }
 
