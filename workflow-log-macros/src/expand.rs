@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! let mut wl_span = Span::action("name");                   // a branch when disabled
-//! if wl_span.enabled() { wl_span.input("arg", || ...); }    // nothing runs when disabled
+//! if wl_span.enabled() { wl_span.input("arg", |w| ...); }   // nothing runs when disabled
 //! // sync fn returning a value: the body runs in a closure, so `return` and `?` land here;
 //! // `call_once` takes `FnOnce`, so the body may return borrows of its `&mut` arguments
 //! let mut wl_guard = wl_span.enter();                      // opens the record inside wl_span
@@ -188,7 +188,7 @@ impl<'a> Expand<'a> {
                 let item::Input { ident, name, cfgs } = input;
                 quote! {
                     #(#cfgs)*
-                    #span.input(#name, || (&&&#p::Wrap(&#ident)).__wl_payload());
+                    #span.input(#name, |w| (&&&#p::Wrap(&#ident)).__wl_append(w));
                 }
             })
             .collect();

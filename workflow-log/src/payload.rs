@@ -137,7 +137,7 @@ impl Config {
                 .all(|(a, b)| &**a == *b)
     }
 
-    fn is_secret(&self, key: &str) -> bool {
+    pub(crate) fn is_secret(&self, key: &str) -> bool {
         self.redact.matches(key)
     }
 }
@@ -273,7 +273,8 @@ pub(crate) fn redacted() -> Payload {
     Payload(REDACTED.into())
 }
 
-const REDACTED: &str = "\"[REDACTED]\"";
+/// The JSON text of a redacted value.
+pub(crate) const REDACTED: &str = "\"[REDACTED]\"";
 
 /// JSON text of `value` under `cfg`.
 pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
@@ -294,6 +295,73 @@ pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Paylo
         None => payload,
         Some(hook) => apply_hook(payload, hook, cfg),
     }
+}
+
+/// The capture settings of this thread's workflow when it set its own, `None` for the
+/// defaults: see [`settings`].
+pub(crate) fn thread_config() -> Option<Arc<Config>> {
+    crate::local::payload_config()
+}
+
+/// The settings a [`thread_config`] stands for.
+pub(crate) fn settings(cfg: &Option<Arc<Config>>) -> &Config {
+    match cfg {
+        Some(cfg) => cfg,
+        None => default_config(),
+    }
+}
+
+/// Appends the JSON text of `value` to `out` as [`json_with`] captures it (the same limits and
+/// redaction hook): a function's argument, written straight into its input object.
+pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
+    if cfg.hook.is_some() {
+        // The hook sees the value on its own, as a captured payload.
+        out.push_str(json_with(value, cfg).as_str());
+        return;
+    }
+    let start = out.len();
+    Capture {
+        out: &mut *out,
+        cfg,
+        depth: 0,
+    }
+    .guarded(value);
+    if out.len() - start > cfg.max_total {
+        let cut = whole_value_cut(&out[start..], cfg);
+        out.truncate(start);
+        out.push_str(&cut);
+    }
+}
+
+/// Appends the `Debug` text of `value` as a JSON string, as [`debug`] captures it.
+pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T) {
+    out.push_str(debug(value).as_str());
+}
+
+/// Appends `text` as a JSON string, as [`string`] captures it.
+pub(crate) fn string_append(out: &mut String, text: &str) {
+    write_str(out, text, default_config().max_string);
+}
+
+/// A buffer to write a payload's JSON text into: this thread's scratch buffer when it is free
+/// (see [`finish_scratch`]).
+pub(crate) fn scratch() -> String {
+    take_scratch()
+}
+
+/// The payload of the JSON text written into a [`scratch`] buffer: one allocation, of its
+/// exact size; the buffer is kept for the next capture.
+pub(crate) fn finish_scratch(out: String) -> Payload {
+    let payload = Payload(out.as_str().into());
+    return_scratch(out);
+    payload
+}
+
+/// Appends `"key":`.
+pub(crate) fn key_append(out: &mut String, key: &str) {
+    out.push('"');
+    escape_into(out, key);
+    out.push_str("\":");
 }
 
 thread_local! {

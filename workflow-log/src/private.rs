@@ -24,7 +24,8 @@ pub use crate::payload::Payload;
 pub struct Span {
     /// Made when some workflow keeps the record; opened in place by [`Span::enter`].
     open: Option<Open>,
-    /// The arguments captured so far, as the text of a JSON object being written (`{"a":1`).
+    /// The arguments captured so far, as the text of a JSON object being written (`{"a":1`),
+    /// in this thread's scratch buffer.
     inputs: String,
 }
 
@@ -100,25 +101,25 @@ impl Span {
         self.open.is_some() && local::enabled(Level::Info)
     }
 
-    /// Not public API. One argument of the function, by name; `capture` is not called for an
-    /// argument whose name is a secret key (`api_key`, `password` ...): it is `"[REDACTED]"`.
-    pub fn input(&mut self, name: &'static str, capture: impl FnOnce() -> Payload) {
-        let value = if payload::is_secret_key(name) {
-            payload::redacted()
-        } else {
-            capture()
-        };
+    /// Not public API. One argument of the function, by name, written into the input object by
+    /// `write`; `write` is not called for an argument whose name is a secret key (`api_key`,
+    /// `password` ...): it is `"[REDACTED]"`.
+    pub fn input(&mut self, name: &'static str, write: impl FnOnce(&mut InputWriter<'_>)) {
+        let cfg = payload::thread_config();
+        let cfg = payload::settings(&cfg);
         let out = &mut self.inputs;
         if out.is_empty() {
-            out.reserve(name.len() + value.as_str().len() + 8);
+            *out = payload::scratch();
             out.push('{');
         } else {
             out.push(',');
         }
-        out.push('"');
-        payload::escape_into(out, name);
-        out.push_str("\":");
-        out.push_str(value.as_str());
+        payload::key_append(out, name);
+        if cfg.is_secret(name) {
+            out.push_str(payload::REDACTED);
+        } else {
+            write(&mut InputWriter { out, cfg });
+        }
     }
 
     #[inline]
@@ -130,7 +131,7 @@ impl Span {
                     Payload::empty_object()
                 } else {
                     self.inputs.push('}');
-                    Payload::from_json_unchecked(std::mem::take(&mut self.inputs))
+                    payload::finish_scratch(std::mem::take(&mut self.inputs))
                 });
             }
         }
@@ -169,6 +170,19 @@ impl Span {
             })
         });
         AsyncSpan { open }
+    }
+}
+
+/// Not public API. The input object of a function being written: each argument appends its
+/// value (see [`autoref`]).
+pub struct InputWriter<'a> {
+    out: &'a mut String,
+    cfg: &'a payload::Config,
+}
+
+impl fmt::Debug for InputWriter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InputWriter")
     }
 }
 
@@ -442,13 +456,16 @@ pub mod autoref {
 
     use serde::Serialize;
 
-    use super::{Payload, Wrap};
+    use super::{InputWriter, Payload, Wrap};
     use crate::payload;
 
-    /// Not public API. `__wl_payload`, first choice: JSON through `Serialize`.
+    /// Not public API. `__wl_payload` (and `__wl_append`, the same written into a function's
+    /// input object), first choice: JSON through `Serialize`.
     pub trait ViaSerialize {
         /// Not public API.
         fn __wl_payload(&self) -> Payload;
+        /// Not public API.
+        fn __wl_append(&self, w: &mut InputWriter<'_>);
     }
 
     impl<T: Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
@@ -456,12 +473,19 @@ pub mod autoref {
         fn __wl_payload(&self) -> Payload {
             payload::json(self.0)
         }
+
+        #[inline]
+        fn __wl_append(&self, w: &mut InputWriter<'_>) {
+            payload::json_append(w.out, self.0, w.cfg);
+        }
     }
 
-    /// Not public API. `__wl_payload`, second choice: the `Debug` text.
+    /// Not public API. `__wl_payload` / `__wl_append`, second choice: the `Debug` text.
     pub trait ViaDebug {
         /// Not public API.
         fn __wl_payload(&self) -> Payload;
+        /// Not public API.
+        fn __wl_append(&self, w: &mut InputWriter<'_>);
     }
 
     impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
@@ -469,18 +493,30 @@ pub mod autoref {
         fn __wl_payload(&self) -> Payload {
             payload::debug(self.0)
         }
+
+        #[inline]
+        fn __wl_append(&self, w: &mut InputWriter<'_>) {
+            payload::debug_append(w.out, self.0);
+        }
     }
 
-    /// Not public API. `__wl_payload`, last choice: the type's name.
+    /// Not public API. `__wl_payload` / `__wl_append`, last choice: the type's name.
     pub trait ViaTypeName {
         /// Not public API.
         fn __wl_payload(&self) -> Payload;
+        /// Not public API.
+        fn __wl_append(&self, w: &mut InputWriter<'_>);
     }
 
     impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
         #[inline]
         fn __wl_payload(&self) -> Payload {
             payload::string(std::any::type_name::<T>())
+        }
+
+        #[inline]
+        fn __wl_append(&self, w: &mut InputWriter<'_>) {
+            payload::string_append(w.out, std::any::type_name::<T>());
         }
     }
 
