@@ -31,6 +31,12 @@ fn tool_call(x: u64) -> u64 {
     black_box(x)
 }
 
+/// `tool_call` without the attribute: what the call costs with nothing recorded at all.
+#[inline(never)]
+fn plain_call(x: u64) -> u64 {
+    black_box(x)
+}
+
 #[inline(never)]
 fn calls(which: u8) {
     for i in 0..N as u64 {
@@ -104,6 +110,17 @@ mod no_workflow {
     fn action_macro(bencher: Bencher) {
         bencher.bench_local(|| calls(1));
     }
+}
+
+/// The same loop calling `fn tool_call(x: u64) -> u64` without `#[action]`, for reference:
+/// an annotated call's own cost is its time minus this.
+#[divan::bench(sample_count = 100, sample_size = 20)]
+fn plain_fn_loop(bencher: Bencher) {
+    bencher.bench_local(|| {
+        for i in 0..N as u64 {
+            black_box(plain_call(i));
+        }
+    });
 }
 
 /// The loop alone, for reference.
