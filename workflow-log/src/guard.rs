@@ -17,7 +17,7 @@ use crate::Level;
 fn close(open: &mut Option<Open>) {
     // The check inline, the work out of line: a guard that holds nothing costs nothing.
     if open.is_some() {
-        local::close_in_place(open, Status::Ok);
+        local::close_in_place(open);
     }
 }
 

@@ -469,16 +469,12 @@ pub(crate) fn open_in_place(slot: &mut Option<Open>, level: Level) {
     }
 }
 
-/// Closes the open record in `slot` now, with `status` unless it already failed (or `panicked`
-/// while unwinding), and empties `slot`: the record is copied once, from the guard into the
-/// thread's buffer.
+/// Closes the open record in `slot` now (`panicked` while unwinding, unless it already failed)
+/// and empties `slot`: the record is copied once, from the guard into the thread's buffer.
 #[inline(never)]
-pub(crate) fn close_in_place(slot: &mut Option<Open>, status: Status) {
+pub(crate) fn close_in_place(slot: &mut Option<Open>) {
     let Some(open) = slot else { return };
     open.rec.end = clock::now();
-    if open.rec.status == Status::Ok {
-        open.rec.status = status;
-    }
     open.rec.status = drop_status(open.rec.status);
     with(|l| l.close_slot(slot));
     if let Some(Open { rec, serial }) = slot.take() {

@@ -225,7 +225,7 @@ impl Drop for SpanGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         if self.open.is_some() {
-            local::close_in_place(self.open, Status::Ok);
+            local::close_in_place(self.open);
         }
     }
 }
