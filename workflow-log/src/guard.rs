@@ -309,7 +309,7 @@ impl Pending {
 
     /// The record to start or log (call only when [`wanted`](Self::wanted)).
     #[inline(always)]
-    fn into_record(self) -> Option<Record> {
+    fn into_record(self) -> Record {
         let mut rec = Record::new(self.kind, self.name);
         rec.input = self.input;
         rec.output = self.output;
@@ -318,7 +318,7 @@ impl Pending {
             rec.status = Status::Error;
             rec.error = self.error;
         }
-        Some(rec)
+        rec
     }
 }
 
@@ -389,7 +389,7 @@ impl InteractionBuilder {
         start_guard!(
             InteractionGuard,
             self.p.wanted(),
-            self.p.into_record(),
+            Some(self.p.into_record()),
             level,
             self.p.discard()
         )
@@ -516,22 +516,36 @@ impl ActionBuilder {
             return self.p.discard();
         }
         let level = self.p.level;
-        if let Some(rec) = self.p.into_record() {
-            log_kept(rec, level);
-        }
+        log_kept(self.p.into_record(), level);
     }
 
     /// Opens a timed action; it closes when the guard drops.
     #[inline(always)]
     pub fn start(self) -> ActionGuard {
-        let level = self.p.level;
-        start_guard!(
-            ActionGuard,
-            self.p.wanted(),
-            self.p.into_record(),
-            level,
-            self.p.discard()
-        )
+        if !self.p.wanted() {
+            self.p.discard();
+            return ActionGuard {
+                open: None,
+                _not_send: PhantomData,
+            };
+        }
+        // The record is opened first and built after, in the guard where it will live.
+        let Some(place) = local::open_action(self.p.level) else {
+            self.p.discard();
+            return ActionGuard {
+                open: None,
+                _not_send: PhantomData,
+            };
+        };
+        let mut rec = self.p.into_record();
+        place.fill(&mut rec);
+        ActionGuard {
+            open: Some(Open {
+                rec,
+                serial: place.serial,
+            }),
+            _not_send: PhantomData,
+        }
     }
 }
 

@@ -156,30 +156,47 @@ impl Local {
     /// Returns the workflow's serial, or `None` if no workflow keeps it.
     #[inline(always)]
     fn open(&mut self, rec: &mut Record, level: Level) -> Option<u64> {
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            let shared = self.current()?;
+            if !shared.records_enabled(level) {
+                return None;
+            }
+            let serial = shared.serial;
+            return self.open_big(rec, serial);
+        }
+        let place = self.open_small(rec.kind, level)?;
+        place.fill(rec);
+        Some(place.serial)
+    }
+
+    /// Opens an action or event (nothing about it but its kind is needed): pushes its frame and
+    /// returns its place, or `None` if no workflow keeps it.
+    #[inline(always)]
+    fn open_small(&mut self, kind: Kind, level: Level) -> Option<Place> {
         let shared = self.current()?;
         if !shared.records_enabled(level) {
             return None;
         }
         let serial = shared.serial;
-        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
-            return self.open_big(rec, serial);
-        }
-        rec.id = self.next_id();
-        rec.parent = self.top().map_or(0, |f| f.id);
-        rec.thread = self.thread();
-        rec.start = clock::now();
-        self.stack.push(Frame {
-            id: rec.id,
-            kind: rec.kind,
-        });
+        let id = self.next_id();
+        let parent = self.top().map_or(0, |f| f.id);
+        let thread = self.thread();
+        let start = clock::now();
+        self.stack.push(Frame { id, kind });
         if !self.buffer.is_empty()
-            && rec.start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
+            && start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
         {
             // A timed record may block for long (an LLM call): what closed before it should
             // not wait in this thread's buffer meanwhile.
-            self.flush_at(rec.start);
+            self.flush_at(start);
         }
-        Some(serial)
+        Some(Place {
+            id,
+            parent,
+            start,
+            serial,
+            thread,
+        })
     }
 
     /// `open` for an iteration or an interaction (these open rarely): they close the
@@ -425,6 +442,34 @@ fn report_orphan() {
             "a record closed after its workflow was written was dropped"
         ));
     }
+}
+
+/// Where an action opened, for its record: filled in by the caller, so that a guard is built
+/// where it will live (opening a record that lies in a guard built beforehand costs a copy of the
+/// guard when it is returned).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Place {
+    pub(crate) id: u64,
+    pub(crate) parent: u64,
+    pub(crate) start: u64,
+    pub(crate) serial: u64,
+    pub(crate) thread: u32,
+}
+
+impl Place {
+    #[inline(always)]
+    pub(crate) fn fill(&self, rec: &mut Record) {
+        rec.id = self.id;
+        rec.parent = self.parent;
+        rec.thread = self.thread;
+        rec.start = self.start;
+    }
+}
+
+/// Opens an action on this thread (the caller has checked [`workflow::any_enabled`]).
+#[inline(never)]
+pub(crate) fn open_action(level: Level) -> Option<Place> {
+    with(|l| l.open_small(Kind::Action, level)).flatten()
 }
 
 /// Opens `rec`: returns its workflow's serial, or `None` if nothing keeps it.
