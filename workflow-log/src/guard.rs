@@ -243,26 +243,27 @@ impl Pending {
         }
     }
 
-    /// Whether payloads are captured: this thread's workflow keeps the record.
-    #[inline]
-    fn kept(&mut self) -> bool {
-        let level = self.level;
-        self.enabled && *self.keep.get_or_insert_with(|| local::enabled(level))
-    }
-
     /// Captures `value` into `slot`, if the record is kept (builders call it only when some
     /// workflow keeps their level: below it, a builder's method is one branch, and the builder
     /// is not copied into a call).
     #[inline(never)]
     fn capture<T: Serialize + ?Sized>(&mut self, slot: Slot, value: &T) {
-        if !self.kept() {
+        if self.keep == Some(false) {
             return;
         }
+        // One look at this thread's state: whether its workflow keeps the record, and with
+        // which capture settings.
+        let Some(cfg) = local::capture_settings(self.level) else {
+            self.keep = Some(false);
+            return;
+        };
+        self.keep = Some(true);
+        let cfg = payload::settings(&cfg);
         match slot {
-            Slot::Input => self.input = Some(payload::json(value)),
-            Slot::Output => self.output = Some(payload::json(value)),
+            Slot::Input => self.input = Some(payload::json_with(value, cfg)),
+            Slot::Output => self.output = Some(payload::json_with(value, cfg)),
             Slot::Metadata(key) => {
-                let value = payload::keyed(&key, value);
+                let value = payload::keyed_with(&key, value, cfg);
                 self.metadata.set(key, value);
             }
         }

@@ -607,6 +607,21 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Option<R> {
     Some(f(&shared))
 }
 
+/// Whether this thread's current workflow keeps records at `level` (`None` if not), with its
+/// capture settings (`Some(None)`: the defaults), in one look at the thread's state.
+pub(crate) fn capture_settings(level: Level) -> Option<Option<Arc<crate::payload::Config>>> {
+    if !workflow::any_enabled(level) {
+        return None;
+    }
+    with(|l| {
+        let shared = l.current()?;
+        shared
+            .records_enabled(level)
+            .then(|| shared.payload.clone())
+    })
+    .flatten()
+}
+
 /// The capture settings of this thread's current workflow, unless they are the defaults.
 pub(crate) fn payload_config() -> Option<Arc<crate::payload::Config>> {
     with(|l| l.current().and_then(|s| s.payload.clone())).flatten()

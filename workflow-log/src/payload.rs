@@ -268,6 +268,14 @@ pub(crate) fn keyed<T: Serialize + ?Sized>(key: &str, value: &T) -> Payload {
     json(value)
 }
 
+/// [`keyed`] under `cfg`.
+pub(crate) fn keyed_with<T: Serialize + ?Sized>(key: &str, value: &T, cfg: &Config) -> Payload {
+    if cfg.is_secret(key) {
+        return redacted();
+    }
+    json_with(value, cfg)
+}
+
 /// The placeholder of a redacted value.
 pub(crate) fn redacted() -> Payload {
     Payload(REDACTED.into())
