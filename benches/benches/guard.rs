@@ -33,7 +33,10 @@ fn workflow() -> (tempfile::TempDir, WorkflowGuard) {
 
 /// Runs `f` N times per iteration inside an iteration and an interaction of a fresh workflow.
 fn bench_ours(bencher: Bencher, f: fn()) {
-    let (_dir, log) = workflow();
+    bench_in(bencher, workflow(), f);
+}
+
+fn bench_in(bencher: Bencher, (_dir, log): (tempfile::TempDir, WorkflowGuard), f: fn()) {
     {
         let _it = workflow_log::iteration().start();
         let _parent = workflow_log::interaction("agent").start();
@@ -76,6 +79,19 @@ mod open_close {
     #[divan::bench]
     fn action_guard(bencher: Bencher) {
         bench_ours(bencher, ours_action);
+    }
+
+    /// `action("tool_call").start()` + drop in a workflow with no journal: no writer thread
+    /// competes for the machine's second core.
+    #[divan::bench]
+    fn action_guard_no_journal(bencher: Bencher) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = Workflow::builder("bench")
+            .logs_dir(dir.path())
+            .journal(false)
+            .init()
+            .expect("init");
+        bench_in(bencher, (dir, log), ours_action);
     }
 
     /// `__private::Span::action("tool_call").enter()` + drop: what `#[action]` expands to on a
