@@ -200,11 +200,21 @@ impl IterationGuard {
     }
 }
 
-/// Where a builder's payload goes.
-enum Slot {
-    Input,
-    Output,
-    Metadata(Cow<'static, str>),
+/// Captures a builder's payload, if this thread's workflow keeps records at `level` (one look
+/// at the thread's state, for that and its capture settings). Builders call it only when some
+/// workflow keeps their level, and with their level, not themselves: the builder never has its
+/// address taken, so it stays in registers, and below the level a builder's method is a branch.
+#[inline(never)]
+fn capture<T: Serialize + ?Sized>(level: Level, value: &T) -> Option<Payload> {
+    let cfg = local::capture_settings(level)?;
+    Some(payload::json_with(value, payload::settings(&cfg)))
+}
+
+/// [`capture`] for a metadata entry (redacted under a secret key).
+#[inline(never)]
+fn capture_keyed<T: Serialize + ?Sized>(level: Level, key: &str, value: &T) -> Option<Payload> {
+    let cfg = local::capture_settings(level)?;
+    Some(payload::keyed_with(key, value, payload::settings(&cfg)))
 }
 
 /// A record being configured by a builder: its parts, not yet a record (which is made in the
@@ -221,10 +231,6 @@ struct Pending {
     /// made (or its level set). Below every workflow's level nothing else happens: nothing is
     /// captured, and each method of the builder is a branch.
     enabled: bool,
-    /// Whether this thread's workflow keeps the record at `level`, once asked: by the first
-    /// payload (captured only then) or by `start`/`log`, so that a record with no payload
-    /// looks at the thread's state once.
-    keep: Option<bool>,
 }
 
 impl Pending {
@@ -239,33 +245,6 @@ impl Pending {
             kind,
             level,
             enabled: workflow::any_enabled(level),
-            keep: None,
-        }
-    }
-
-    /// Captures `value` into `slot`, if the record is kept (builders call it only when some
-    /// workflow keeps their level: below it, a builder's method is one branch, and the builder
-    /// is not copied into a call).
-    #[inline(never)]
-    fn capture<T: Serialize + ?Sized>(&mut self, slot: Slot, value: &T) {
-        if self.keep == Some(false) {
-            return;
-        }
-        // One look at this thread's state: whether its workflow keeps the record, and with
-        // which capture settings.
-        let Some(cfg) = local::capture_settings(self.level) else {
-            self.keep = Some(false);
-            return;
-        };
-        self.keep = Some(true);
-        let cfg = payload::settings(&cfg);
-        match slot {
-            Slot::Input => self.input = Some(payload::json_with(value, cfg)),
-            Slot::Output => self.output = Some(payload::json_with(value, cfg)),
-            Slot::Metadata(key) => {
-                let value = payload::keyed_with(&key, value, cfg);
-                self.metadata.set(key, value);
-            }
         }
     }
 
@@ -280,15 +259,13 @@ impl Pending {
     /// Sets the level.
     fn set_level(&mut self, level: Level) {
         self.level = level;
-        self.keep = None;
         self.enabled = workflow::any_enabled(level);
     }
 
-    /// Whether `start`/`log` should try to record it: some workflow keeps its level, and this
-    /// thread's was not found not to.
+    /// Whether `start`/`log` should try to record it: some workflow keeps its level.
     #[inline(always)]
     fn wanted(&self) -> bool {
-        self.enabled && self.keep != Some(false)
+        self.enabled
     }
 
     /// Drops a builder's parts that were not recorded: with nothing owned in them (the common
@@ -371,7 +348,9 @@ impl InteractionBuilder {
     #[inline(always)]
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
         if self.p.enabled {
-            self.p.capture(Slot::Input, input);
+            if let Some(input) = capture(self.p.level, input) {
+                self.p.input = Some(input);
+            }
         }
         self
     }
@@ -469,7 +448,9 @@ impl ActionBuilder {
     #[inline(always)]
     pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
         if self.p.enabled {
-            self.p.capture(Slot::Input, input);
+            if let Some(input) = capture(self.p.level, input) {
+                self.p.input = Some(input);
+            }
         }
         self
     }
@@ -478,7 +459,9 @@ impl ActionBuilder {
     #[inline(always)]
     pub fn output<T: Serialize + ?Sized>(mut self, output: &T) -> Self {
         if self.p.enabled {
-            self.p.capture(Slot::Output, output);
+            if let Some(output) = capture(self.p.level, output) {
+                self.p.output = Some(output);
+            }
         }
         self
     }
@@ -491,7 +474,10 @@ impl ActionBuilder {
         value: &T,
     ) -> Self {
         if self.p.enabled {
-            self.p.capture(Slot::Metadata(key.into()), value);
+            let key = key.into();
+            if let Some(value) = capture_keyed(self.p.level, &key, value) {
+                self.p.metadata.set(key, value);
+            }
         }
         self
     }
