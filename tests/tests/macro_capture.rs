@@ -209,6 +209,32 @@ fn skip_and_skip_all_leave_arguments_out() {
     assert_eq!(log["actions"][1]["input_data"], json!({"path": "/a"}));
 }
 
+/// Arguments may be called anything, the expansion's own locals included.
+#[action]
+fn weigh(w: u32, wl_writer: &str, wl_span: u8, wl_ret: u8) -> u32 {
+    w * 2 + wl_writer.len() as u32 + u32::from(wl_span) + u32::from(wl_ret)
+}
+
+#[interaction(agent = "writer")]
+fn writer(w: String) {
+    let _ = w;
+}
+
+#[test]
+fn arguments_may_share_names_with_the_expansions_locals() {
+    let (total, log) = capture_valid(|| {
+        writer("draft".into());
+        weigh(21, "ab", 1, 2)
+    });
+    assert_eq!(total, 47);
+    assert_eq!(log["interactions"][0]["input"], json!({"w": "draft"}));
+    assert_eq!(
+        log["actions"][0]["input_data"],
+        json!({"w": 21, "wl_writer": "ab", "wl_span": 1, "wl_ret": 2})
+    );
+    assert_eq!(log["actions"][0]["output_data"], 47);
+}
+
 #[action]
 fn call_llm(prompt: &str, api_key: &str, openai_api_key: String, password: &Opaque) -> usize {
     let _ = password;

@@ -179,6 +179,8 @@ impl<'a> Expand<'a> {
         let skip = self.args.skip.as_deref().unwrap_or_default();
         let p = &self.private;
         let span = &self.span;
+        // Hygienic, like every generated local: an argument may be called anything.
+        let writer = local("wl_writer");
         let captures: Vec<TokenStream> = self
             .func
             .inputs()
@@ -188,7 +190,7 @@ impl<'a> Expand<'a> {
                 let item::Input { ident, name, cfgs } = input;
                 quote! {
                     #(#cfgs)*
-                    #span.input(#name, |w| (&&&#p::Wrap(&#ident)).__wl_append(w));
+                    #span.input(#name, |#writer| (&&&#p::Wrap(&#ident)).__wl_append(#writer));
                 }
             })
             .collect();
