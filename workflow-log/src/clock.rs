@@ -51,7 +51,8 @@ fn init_and_read() -> u64 {
             std::hint::spin_loop();
         }
         let (ns, ticks) = (t0.elapsed().as_nanos() as u64, tsc::read().wrapping_sub(c0));
-        ROUGH_PER_MS.store((ticks * 1_000_000 / ns.max(1)).max(1), Ordering::Relaxed);
+        let per_ms = ticks.saturating_mul(1_000_000) / ns.max(1);
+        ROUGH_PER_MS.store(per_ms.max(1), Ordering::Relaxed);
     }
     // Every thread that races here decides the same; the base is taken once.
     SOURCE.store(source, Ordering::Relaxed);
