@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
+use std::fmt;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -255,6 +256,74 @@ fn a_failing_serialize_impl_becomes_a_readable_string_and_the_run_goes_on() {
     assert_eq!(agent["events"][0]["data"], WHY);
     assert_eq!(agent["events"][1]["data"], WHY);
     assert_eq!(action(&run.doc, "after")["input_data"], 1);
+}
+
+/// `Display` and `Debug` impls that fail, as a formatting adapter over a broken writer does:
+/// `ToString` panics on them.
+struct BrokenFmt;
+
+impl fmt::Display for BrokenFmt {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Err(fmt::Error)
+    }
+}
+
+impl fmt::Debug for BrokenFmt {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Err(fmt::Error)
+    }
+}
+
+impl Serialize for BrokenFmt {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Only `Debug`: an `Err` of it is recorded by its `Debug` text.
+struct BrokenDebug;
+
+impl fmt::Debug for BrokenDebug {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Err(fmt::Error)
+    }
+}
+
+#[workflow_log::action]
+fn fails_with_broken_display() -> Result<u8, BrokenFmt> {
+    Err(BrokenFmt)
+}
+
+#[workflow_log::action]
+fn fails_with_broken_debug() -> Result<u8, BrokenDebug> {
+    Err(BrokenDebug)
+}
+
+#[workflow_log::interaction(agent = BrokenFmt)]
+fn agent_with_a_broken_name() {}
+
+#[test]
+fn display_and_debug_impls_that_fail_are_recorded_not_a_panic() {
+    const DISPLAY: &str = "[Display impl failed]";
+    let run = file_run(plain(), || {
+        workflow_log::action("logged").error(BrokenFmt).log();
+        let mut guard = workflow_log::action("started").start();
+        guard.error(BrokenFmt);
+        drop(guard);
+        workflow_log::action("collect_str").input(&BrokenFmt).log();
+        let _ = fails_with_broken_display();
+        let _ = fails_with_broken_debug();
+        agent_with_a_broken_name();
+    });
+    for name in ["logged", "started", "fails_with_broken_display"] {
+        let a = action(&run.doc, name);
+        assert_eq!(a["status"], "error", "{name}");
+        assert_eq!(a["error"], DISPLAY, "{name}");
+    }
+    let a = action(&run.doc, "fails_with_broken_debug");
+    assert_eq!(a["error"], "[Debug impl failed]");
+    assert_eq!(action(&run.doc, "collect_str")["input_data"], DISPLAY);
+    assert!(find(&run.doc, Kind::Interaction, DISPLAY).value.is_object());
 }
 
 /// A value `depth` levels deep: `[[[ ... ]]]`, made on the fly (no heap, nothing to drop).

@@ -252,7 +252,7 @@ impl Pending {
     /// some workflow keeps records at all.
     fn set_error(&mut self, message: &dyn fmt::Display) {
         if self.enabled || workflow::any_enabled(Level::Error) {
-            self.error = Some(ErrorText::from(message.to_string()));
+            self.error = Some(ErrorText::from(payload::display_text(message)));
         }
     }
 

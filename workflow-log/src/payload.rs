@@ -428,13 +428,28 @@ fn apply_hook(payload: Payload, hook: &Hook, cfg: &Config) -> Payload {
     json_with(&value, &plain)
 }
 
-/// The `Debug` text of `value`, as a JSON string.
-pub(crate) fn debug<T: fmt::Debug + ?Sized>(value: &T) -> Payload {
+/// The `Display` text of `value` (`ToString` would panic on a `Display` impl that fails:
+/// logging never does; the text is then `[Display impl failed]`).
+pub(crate) fn display_text<T: fmt::Display + ?Sized>(value: &T) -> String {
+    let mut text = String::new();
+    if write!(text, "{value}").is_err() {
+        text = "[Display impl failed]".to_owned();
+    }
+    text
+}
+
+/// The `Debug` text of `value` (`[Debug impl failed]` if the impl fails).
+pub(crate) fn debug_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     let mut text = String::new();
     if write!(text, "{value:?}").is_err() {
         text = "[Debug impl failed]".to_owned();
     }
-    string(&text)
+    text
+}
+
+/// The `Debug` text of `value`, as a JSON string.
+pub(crate) fn debug<T: fmt::Debug + ?Sized>(value: &T) -> Payload {
+    string(&debug_text(value))
 }
 
 /// A JSON string.
@@ -595,7 +610,7 @@ impl std::error::Error for CaptureError {}
 
 impl ser::Error for CaptureError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        CaptureError(msg.to_string())
+        CaptureError(display_text(&msg))
     }
 }
 
@@ -860,7 +875,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         Ok(Compound::new(self, "}}"))
     }
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Res {
-        let text = value.to_string();
+        let text = display_text(value);
         self.str(&text);
         Ok(())
     }

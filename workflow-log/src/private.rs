@@ -530,7 +530,7 @@ pub mod autoref {
     impl<T, E: fmt::Display> ErrDisplay for &&Wrap<'_, Result<T, E>> {
         #[inline]
         fn __wl_error(&self) -> Option<String> {
-            self.0.as_ref().err().map(ToString::to_string)
+            self.0.as_ref().err().map(payload::display_text)
         }
     }
 
@@ -543,7 +543,7 @@ pub mod autoref {
     impl<T, E: fmt::Debug> ErrDebug for &Wrap<'_, Result<T, E>> {
         #[inline]
         fn __wl_error(&self) -> Option<String> {
-            self.0.as_ref().err().map(|e| format!("{e:?}"))
+            self.0.as_ref().err().map(payload::debug_text)
         }
     }
 
@@ -616,7 +616,7 @@ pub mod autoref {
     impl<T: fmt::Display + ?Sized> AgentDisplay for Wrap<'_, T> {
         #[inline]
         fn __wl_agent(&self) -> Cow<'static, str> {
-            Cow::Owned(self.0.to_string())
+            Cow::Owned(payload::display_text(self.0))
         }
     }
 }

@@ -155,7 +155,7 @@ impl Record {
 
     pub(crate) fn set_error(&mut self, message: impl std::fmt::Display) {
         self.status = Status::Error;
-        self.error = Some(ErrorText(Box::new(message.to_string())));
+        self.error = Some(ErrorText(Box::new(crate::payload::display_text(&message))));
     }
 }
 
