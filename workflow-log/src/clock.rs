@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Timelike, Utc};
 
 /// The least time between the two readings that measure the counter's rate: the error of the
 /// rate is about 50 ns over this window (5 ppm, 18 ms an hour).
@@ -280,24 +280,16 @@ impl TimeFormat {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` for microseconds since the Unix epoch, years 0 to 9999
-/// (`None` outside them). Howard Hinnant's `civil_from_days`.
+/// (`None` outside them). The calendar is chrono's; it runs once per second of timestamps.
 fn civil_micros(us: i64, buf: &mut [u8; 27]) -> Option<()> {
-    let secs = us.div_euclid(1_000_000);
-    let micros = us.rem_euclid(1_000_000) as u64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400) as u64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = DateTime::<Utc>::from_timestamp_micros(us)?;
+    let year = t.year();
     if !(0..=9999).contains(&year) {
         return None;
     }
+    let (month, day) = (u64::from(t.month()), u64::from(t.day()));
+    let rem = u64::from(t.num_seconds_from_midnight());
+    let micros = us.rem_euclid(1_000_000) as u64;
     let mut put = |at: usize, mut v: u64, width: usize| {
         for i in (0..width).rev() {
             buf[at + i] = b'0' + (v % 10) as u8;
@@ -305,8 +297,8 @@ fn civil_micros(us: i64, buf: &mut [u8; 27]) -> Option<()> {
         }
     };
     put(0, year as u64, 4);
-    put(5, month as u64, 2);
-    put(8, day as u64, 2);
+    put(5, month, 2);
+    put(8, day, 2);
     put(11, rem / 3600, 2);
     put(14, rem % 3600 / 60, 2);
     put(17, rem % 60, 2);
