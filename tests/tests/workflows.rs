@@ -4,7 +4,7 @@
 use serde_json::json;
 use workflow_log::Workflow;
 use workflow_log_tests::{
-    capture_valid, labels, read_log, records, recover_valid, start_in_tempdir,
+    capture_valid, find, labels, read_log, records, recover_valid, start_in_tempdir, Kind,
 };
 
 #[test]
@@ -177,4 +177,36 @@ fn a_finished_runs_journal_recovers_to_the_same_document() {
     let path = wf.finish().unwrap();
     // Same records, same times, same durations, same end.
     assert_eq!(recover_valid(&journal), read_log(&path));
+}
+
+/// A guard opened between two entries of the same workflow and dropped before the inner one
+/// leaves: the inner scope's frames start where the guard's frame was.
+#[test]
+fn a_guard_dropped_between_two_entries_leaves_both_scopes_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = Workflow::builder("nested_entries")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let workflow = guard.workflow();
+    {
+        let _outer = workflow.enter();
+        workflow_log::log_simple("agent", "step", json!({}));
+        let action = workflow_log::action("a").start();
+        let inner = workflow.enter();
+        drop(action);
+        workflow_log::action("inside").log();
+        drop(inner);
+        workflow_log::action("after").log();
+    }
+    let doc = read_log(&guard.finish().unwrap());
+    for name in ["a", "inside", "after"] {
+        let action = find(&doc, Kind::Action, name).value;
+        assert_eq!(action["status"], "ok", "{name}");
+    }
+    // The outer scope's actions nest in the log_simple interaction; the inner scope, entered
+    // with no record open in it, logs at the workflow's top.
+    let agent = find(&doc, Kind::Interaction, "agent").value;
+    assert_eq!(labels(agent, "actions"), ["simple_log", "a", "after"]);
+    assert_eq!(labels(&doc, "actions"), ["inside"]);
 }

@@ -229,6 +229,12 @@ impl Local {
     fn remove_frame(&mut self, id: u64) {
         if self.stack.last().is_some_and(|f| f.id == id) {
             self.stack.pop();
+            // A scope entered above the frame (its guard dropped before the scope left)
+            // now begins one lower. Bases only grow along `scopes`: the last one tells.
+            let i = self.stack.len();
+            if self.scopes.last().is_some_and(|s| s.base > i) {
+                self.frame_removed_at(i);
+            }
             return;
         }
         self.remove_frame_below(id);
@@ -238,11 +244,17 @@ impl Local {
     fn remove_frame_below(&mut self, id: u64) {
         if let Some(i) = self.stack.iter().rposition(|f| f.id == id) {
             self.stack.remove(i);
-            for scope in &mut self.scopes {
-                if scope.base > i {
-                    scope.base -= 1;
-                    scope.flush_depth = scope.flush_depth.saturating_sub(1);
-                }
+            self.frame_removed_at(i);
+        }
+    }
+
+    /// The frame at `i` is gone: the scopes whose frames began above it begin one lower.
+    #[cold]
+    fn frame_removed_at(&mut self, i: usize) {
+        for scope in &mut self.scopes {
+            if scope.base > i {
+                scope.base -= 1;
+                scope.flush_depth = scope.flush_depth.saturating_sub(1);
             }
         }
     }
@@ -745,7 +757,8 @@ impl Drop for Entered {
                 // workflow keeps its own.
                 let base = l.scopes[i].base;
                 while let Some((s, rec)) = l.implicit.last() {
-                    let mine = *s == serial && l.stack[base..].iter().any(|f| f.id == rec.id);
+                    let frames = l.stack.get(base..).unwrap_or_default();
+                    let mine = *s == serial && frames.iter().any(|f| f.id == rec.id);
                     if !mine {
                         break;
                     }
