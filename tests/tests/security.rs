@@ -362,3 +362,45 @@ fn a_value_too_deep_for_the_hook_is_not_written_unhooked() {
     assert!(!text.contains("ada@example.com"), "{text}");
     assert!(text.contains("redaction hook could not run"), "{text}");
 }
+
+/// A value captured by its `Debug` text (it has no `Serialize`).
+#[derive(Debug)]
+struct Contact {
+    #[allow(dead_code)] // read through Debug
+    email: &'static str,
+}
+
+#[workflow_log::action]
+fn notify(who: Contact) -> Contact {
+    who
+}
+
+#[test]
+fn debug_text_captures_follow_the_hook_and_the_string_limit() {
+    let builder = Workflow::builder("debug_text").redact_hook(|v| {
+        if let Value::String(s) = v {
+            if s.contains('@') {
+                *s = "***@***".into();
+            }
+        }
+    });
+    let run = file_run(builder, || {
+        notify(Contact {
+            email: "ada@example.com",
+        });
+    });
+    assert!(!contains(&run.journal, "ada@example.com"));
+    assert!(!contains(&run.nested, "ada@example.com"));
+    let a = find(&run.doc, Kind::Action, "notify").value;
+    assert_eq!(a["input_data"], json!({"who": "***@***"}));
+    assert_eq!(a["output_data"], "***@***");
+
+    // Without a hook, the workflow's string limit cuts the Debug text.
+    let run = file_run(Workflow::builder("debug_cut").max_string_bytes(12), || {
+        notify(Contact { email: "x" });
+    });
+    let a = find(&run.doc, Kind::Action, "notify").value;
+    let text = a["input_data"]["who"].as_str().unwrap();
+    assert!(text.starts_with("Contact { em…[truncated: "), "{text}");
+    assert_eq!(a["output_data"], a["input_data"]["who"]);
+}

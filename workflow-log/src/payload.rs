@@ -342,13 +342,8 @@ pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cf
 }
 
 /// Appends the `Debug` text of `value` as a JSON string, as [`debug`] captures it.
-pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T) {
-    out.push_str(debug(value).as_str());
-}
-
-/// Appends `text` as a JSON string, as [`string`] captures it.
-pub(crate) fn string_append(out: &mut String, text: &str) {
-    write_str(out, text, default_config().max_string);
+pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
+    json_append(out, debug_text(value).as_str(), cfg);
 }
 
 /// A buffer to write a payload's JSON text into: this thread's scratch buffer when it is free
@@ -447,14 +442,10 @@ pub(crate) fn debug_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     text
 }
 
-/// The `Debug` text of `value`, as a JSON string.
+/// The `Debug` text of `value`, as a JSON string captured like any other (the workflow's
+/// string limit and redaction hook apply).
 pub(crate) fn debug<T: fmt::Debug + ?Sized>(value: &T) -> Payload {
-    string(&debug_text(value))
-}
-
-/// A JSON string.
-pub(crate) fn string(text: &str) -> Payload {
-    string_with(text, default_config())
+    json(debug_text(value).as_str())
 }
 
 fn string_with(text: &str, cfg: &Config) -> Payload {

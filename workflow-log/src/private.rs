@@ -496,7 +496,7 @@ pub mod autoref {
 
         #[inline]
         fn __wl_append(&self, w: &mut InputWriter<'_>) {
-            payload::debug_append(w.out, self.0);
+            payload::debug_append(w.out, self.0, w.cfg);
         }
     }
 
@@ -511,12 +511,12 @@ pub mod autoref {
     impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
         #[inline]
         fn __wl_payload(&self) -> Payload {
-            payload::string(std::any::type_name::<T>())
+            payload::json(std::any::type_name::<T>())
         }
 
         #[inline]
         fn __wl_append(&self, w: &mut InputWriter<'_>) {
-            payload::string_append(w.out, std::any::type_name::<T>());
+            payload::json_append(w.out, std::any::type_name::<T>(), w.cfg);
         }
     }
 
