@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crate::clock::{self, Anchor};
 use crate::local;
 use crate::payload::escape_into;
-use crate::record::{Kind, Record, Status};
+use crate::record::{Record, Status};
 use crate::workflow::{lock, Collector};
 use crate::Error;
 
@@ -408,17 +408,17 @@ impl Writer {
 pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mut String) {
     // Without `core::fmt`: this runs once per record on the writer thread.
     out.push_str("{\"id\":");
-    push_uint(out, rec.id);
+    push_int(out, rec.id);
     out.push_str(",\"parent\":");
-    push_uint(out, rec.parent);
+    push_int(out, rec.parent);
     out.push_str(",\"kind\":\"");
-    out.push_str(kind_str(rec.kind));
+    out.push_str(rec.kind.as_str());
     out.push_str("\",\"status\":\"");
     out.push_str(rec.status.as_str());
     out.push_str("\",\"name\":\"");
     escape_into(out, &rec.name);
     out.push_str("\",\"number\":");
-    push_uint(out, rec.number);
+    push_int(out, rec.number);
     out.push_str(",\"start_ns\":");
     push_int(out, anchor.ns(rec.start));
     out.push_str(",\"end_ns\":");
@@ -463,22 +463,8 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
 }
 
 /// Appends `n` in decimal.
-fn push_int(out: &mut String, n: i64) {
+fn push_int(out: &mut String, n: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(n));
-}
-
-/// Appends `n` in decimal.
-fn push_uint(out: &mut String, n: u64) {
-    out.push_str(itoa::Buffer::new().format(n));
-}
-
-pub(crate) fn kind_str(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Iteration => "iteration",
-        Kind::Interaction => "interaction",
-        Kind::Action => "action",
-        Kind::Event => "event",
-    }
 }
 
 /// The journal path for a nested file's stem.

@@ -526,8 +526,8 @@ pub(crate) fn open_in_place(slot: &mut Option<Open>, level: Level) {
     }
 }
 
-/// Closes the open record in `slot` now (`panicked` while unwinding, unless it already failed)
-/// and empties `slot`: the record is copied once, from the guard into the thread's buffer.
+/// Closes the open record in `slot` now (`panicked` if the thread is unwinding) and empties
+/// `slot`: the record is copied once, from the guard into the thread's buffer.
 #[inline(never)]
 pub(crate) fn close_in_place(slot: &mut Option<Open>) {
     let Some(open) = slot else { return };

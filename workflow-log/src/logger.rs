@@ -154,10 +154,7 @@ impl Logger {
     /// Records a log event at `level`. Below the logger's level nothing is allocated or
     /// serialised.
     pub fn log(&self, level: Level, message: &str, fields: impl Serialize) {
-        let Some(shared) = local::with_current(|s| s.clone()) else {
-            return;
-        };
-        if (level as u8) < self.threshold(&shared) {
+        if !self.enabled(level) {
             return;
         }
         let mut rec = Record::new(Kind::Event, "log".into());

@@ -244,28 +244,13 @@ fn default_config() -> &'static Config {
 
 /// JSON text of `value` under this thread's workflow's configuration.
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Payload {
-    match crate::local::payload_config() {
-        Some(cfg) => json_with(value, &cfg),
-        None => json_with(value, default_config()),
-    }
-}
-
-/// Whether values under `key` are redacted in this thread's workflow. The macros ask it of each
-/// argument name, because each argument's value is captured on its own, not under its key.
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    match crate::local::payload_config() {
-        Some(cfg) => cfg.is_secret(key),
-        None => default_config().is_secret(key),
-    }
+    json_with(value, settings(&thread_config()))
 }
 
 /// JSON text of `value` stored under `key` (a metadata entry): `"[REDACTED]"` if `key` is a
 /// secret one.
 pub(crate) fn keyed<T: Serialize + ?Sized>(key: &str, value: &T) -> Payload {
-    if is_secret_key(key) {
-        return redacted();
-    }
-    json(value)
+    keyed_with(key, value, settings(&thread_config()))
 }
 
 /// [`keyed`] under `cfg`.
@@ -286,7 +271,7 @@ pub(crate) const REDACTED: &str = "\"[REDACTED]\"";
 
 /// JSON text of `value` under `cfg`.
 pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
-    let mut out = take_scratch();
+    let mut out = scratch();
     let mut ser = Capture {
         out: &mut out,
         cfg,
@@ -346,12 +331,6 @@ pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T, 
     json_append(out, debug_text(value).as_str(), cfg);
 }
 
-/// A buffer to write a payload's JSON text into: this thread's scratch buffer when it is free
-/// (see [`finish_scratch`]).
-pub(crate) fn scratch() -> String {
-    take_scratch()
-}
-
 /// The payload of the JSON text written into a [`scratch`] buffer: one allocation, of its
 /// exact size; the buffer is kept for the next capture.
 pub(crate) fn finish_scratch(out: String) -> Payload {
@@ -377,7 +356,9 @@ thread_local! {
 /// A scratch buffer that grew bigger than this is freed after use rather than kept.
 const SCRATCH_KEEP: usize = 16 * 1024;
 
-fn take_scratch() -> String {
+/// A buffer to write a payload's JSON text into: this thread's scratch buffer when it is free
+/// (see [`finish_scratch`]).
+pub(crate) fn scratch() -> String {
     SCRATCH.try_with(Cell::take).unwrap_or_default()
 }
 

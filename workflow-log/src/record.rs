@@ -28,6 +28,15 @@ pub(crate) enum Status {
 }
 
 impl Kind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Iteration => "iteration",
+            Kind::Interaction => "interaction",
+            Kind::Action => "action",
+            Kind::Event => "event",
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> Option<Kind> {
         Some(match s {
             "iteration" => Kind::Iteration,
