@@ -220,3 +220,32 @@ fn outside_a_workflow_it_does_nothing() {
     let ((), log) = capture_valid(|| {});
     assert_eq!(log["iterations"], json!([]));
 }
+
+#[test]
+fn log_simple_metadata_keeps_each_value_as_captured() {
+    #[derive(serde::Serialize)]
+    struct Fields {
+        zeta: u128,
+        alpha: f64,
+        nested: [u8; 2],
+    }
+    let run = workflow_log_tests::file_run(workflow_log::Workflow::builder("exact"), || {
+        workflow_log::log_simple(
+            "agent",
+            "numbers",
+            Fields {
+                zeta: u128::MAX,
+                alpha: 0.1,
+                nested: [1, 2],
+            },
+        );
+    });
+    let nested = String::from_utf8(run.nested).unwrap();
+    assert!(
+        nested.contains("\"zeta\":340282366920938463463374607431768211455"),
+        "{nested}"
+    );
+    let action = workflow_log_tests::find(&run.doc, Kind::Action, "simple_log").value;
+    assert_eq!(action["metadata"]["alpha"], 0.1);
+    assert_eq!(action["metadata"]["nested"], json!([1, 2]));
+}

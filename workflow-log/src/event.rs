@@ -69,15 +69,18 @@ pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
     rec.input = Some(payload::json(&Input { message }));
     // Captured like any value (depth-limited, redacted, cut), then split into entries.
     let captured = payload::json(&metadata);
-    match serde_json::from_str::<serde_json::Value>(captured.as_str()) {
-        Ok(serde_json::Value::Object(map)) => {
+    // Each entry keeps its captured text as it is (a `Value` would turn big integers into
+    // floats); the keys come out sorted, as before.
+    type Entries<'a> = Option<std::collections::BTreeMap<String, &'a serde_json::value::RawValue>>;
+    match serde_json::from_str::<Entries<'_>>(captured.as_str()) {
+        Ok(Some(map)) => {
             for (key, value) in map {
-                let value = payload::Payload::from_json_unchecked(value.to_string());
+                let value = payload::Payload::from_json_unchecked(value.get().to_owned());
                 rec.set_metadata(Cow::Owned(key), value);
             }
         }
-        Ok(serde_json::Value::Null) => {}
-        _ => rec.set_metadata(Cow::Borrowed("value"), captured),
+        Ok(None) => {}
+        Err(_) => rec.set_metadata(Cow::Borrowed("value"), captured),
     }
     local::log_simple(agent_name, rec);
 }
