@@ -21,8 +21,8 @@ fn close(open: &mut Option<Open>) {
     }
 }
 
-/// Makes a guard around a record (made only when it is wanted: below every workflow's level
-/// this is one branch) and opens it where it lies, in the guard.
+/// Makes a guard around a record (made only when `$wanted`: below every workflow's level this is
+/// one branch) and opens it where it lies, in the guard.
 macro_rules! start_guard {
     ($guard:ident, $wanted:expr, $rec:expr, $level:expr) => {
         start_guard!($guard, $wanted, $rec, $level, ())
@@ -30,18 +30,16 @@ macro_rules! start_guard {
     ($guard:ident, $wanted:expr, $rec:expr, $level:expr, $discard:expr) => {{
         if !$wanted {
             $discard;
-            return $guard {
-                open: None,
-                _not_send: PhantomData,
-            };
+            return $guard::disabled();
         }
         let mut guard = $guard {
-            open: $rec.map(|rec| Open { rec, serial: 0 }),
+            open: Some(Open {
+                rec: $rec,
+                serial: 0,
+            }),
             _not_send: PhantomData,
         };
-        if guard.open.is_some() {
-            local::open_in_place(&mut guard.open, $level);
-        }
+        local::open_in_place(&mut guard.open, $level);
         guard
     }};
 }
@@ -67,6 +65,15 @@ fn set_error(open: &mut Option<Open>, message: &dyn fmt::Display) {
 macro_rules! guard_common {
     ($guard:ident) => {
         impl $guard {
+            /// A guard that holds nothing (no workflow keeps its record).
+            #[inline(always)]
+            fn disabled() -> Self {
+                $guard {
+                    open: None,
+                    _not_send: PhantomData,
+                }
+            }
+
             /// Whether a workflow keeps this record (false outside any workflow or below its
             /// level: then every method is a no-op).
             pub fn is_enabled(&self) -> bool {
@@ -166,7 +173,7 @@ impl IterationBuilder {
             if let Some(number) = self.number {
                 rec.number = number;
             }
-            Some(rec)
+            rec
         };
         start_guard!(
             IterationGuard,
@@ -262,12 +269,6 @@ impl Pending {
         self.enabled = workflow::any_enabled(level);
     }
 
-    /// Whether `start`/`log` should try to record it: some workflow keeps its level.
-    #[inline(always)]
-    fn wanted(&self) -> bool {
-        self.enabled
-    }
-
     /// Drops a builder's parts that were not recorded: with nothing owned in them (the common
     /// case below the level), inline and with no call.
     #[inline(always)]
@@ -285,7 +286,7 @@ impl Pending {
         }
     }
 
-    /// The record to start or log (call only when [`wanted`](Self::wanted)).
+    /// The record to start or log (call only when `enabled`).
     #[inline(always)]
     fn into_record(self) -> Record {
         let mut rec = Record::new(self.kind, self.name);
@@ -368,8 +369,8 @@ impl InteractionBuilder {
         let level = self.p.level;
         start_guard!(
             InteractionGuard,
-            self.p.wanted(),
-            Some(self.p.into_record()),
+            self.p.enabled,
+            self.p.into_record(),
             level,
             self.p.discard()
         )
@@ -499,7 +500,7 @@ impl ActionBuilder {
     /// record.
     #[inline(always)]
     pub fn log(self) {
-        if !self.p.wanted() {
+        if !self.p.enabled {
             return self.p.discard();
         }
         let level = self.p.level;
@@ -509,20 +510,14 @@ impl ActionBuilder {
     /// Opens a timed action; it closes when the guard drops.
     #[inline(always)]
     pub fn start(self) -> ActionGuard {
-        if !self.p.wanted() {
+        if !self.p.enabled {
             self.p.discard();
-            return ActionGuard {
-                open: None,
-                _not_send: PhantomData,
-            };
+            return ActionGuard::disabled();
         }
         // The record is opened first and built after, in the guard where it will live.
         let Some(place) = local::open_action(self.p.level) else {
             self.p.discard();
-            return ActionGuard {
-                open: None,
-                _not_send: PhantomData,
-            };
+            return ActionGuard::disabled();
         };
         let mut rec = self.p.into_record();
         place.fill(&mut rec);
