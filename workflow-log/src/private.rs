@@ -141,12 +141,17 @@ impl Span {
     /// when the guard drops.
     #[inline]
     pub fn enter(&mut self) -> SpanGuard<'_> {
-        if self.open.is_some() {
+        // A disabled span gives a guard that holds nothing, not a borrow of the span: the
+        // optimiser then sees that nothing is recorded (with the `off` feature, nothing at all).
+        let slot = if self.open.is_some() {
             self.finish_inputs();
             local::open_in_place(&mut self.open, Level::Info);
-        }
+            self.open.is_some().then_some(&mut self.open)
+        } else {
+            None
+        };
         SpanGuard {
-            open: &mut self.open,
+            slot,
             _not_send: PhantomData,
         }
     }
@@ -189,7 +194,8 @@ impl fmt::Debug for InputWriter<'_> {
 /// Not public API. An open record of a synchronous function.
 #[must_use]
 pub struct SpanGuard<'a> {
-    open: &'a mut Option<Open>,
+    /// The span's open record, when there is one.
+    slot: Option<&'a mut Option<Open>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -203,19 +209,23 @@ impl SpanGuard<'_> {
     /// Not public API.
     #[inline]
     pub fn enabled(&self) -> bool {
-        self.open.is_some()
+        self.slot.is_some()
+    }
+
+    fn open(&mut self) -> Option<&mut Open> {
+        self.slot.as_mut().and_then(|slot| slot.as_mut())
     }
 
     /// Not public API.
     pub fn output(&mut self, value: Payload) {
-        if let Some(open) = self.open {
+        if let Some(open) = self.open() {
             open.rec.output = Some(value);
         }
     }
 
     /// Not public API.
     pub fn error(&mut self, message: String) {
-        if let Some(open) = self.open {
+        if let Some(open) = self.open() {
             open.rec.set_error(message);
         }
     }
@@ -224,8 +234,8 @@ impl SpanGuard<'_> {
 impl Drop for SpanGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        if self.open.is_some() {
-            local::close_in_place(self.open);
+        if let Some(slot) = &mut self.slot {
+            local::close_in_place(slot);
         }
     }
 }
