@@ -92,6 +92,7 @@ mod private;
 mod record;
 mod recover;
 mod tree;
+mod usage;
 mod workflow;
 
 pub use workflow_log_macros::{action, interaction, iteration};
@@ -110,6 +111,7 @@ pub use payload::{
     DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS,
 };
 pub use recover::recover;
+pub use usage::Usage;
 pub use workflow::{
     capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
     FILTER_ENV, LOGS_DIR_ENV,
