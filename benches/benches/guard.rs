@@ -61,7 +61,7 @@ mod open_close {
     #[inline(never)]
     fn ours_span_action() {
         // What `#[action] fn tool_call()` expands to, minus the argument capture.
-        let mut span = workflow_log::__private::Span::action("tool_call");
+        let mut span = workflow_log::__private::Call::action("tool_call");
         let _g = span.enter();
     }
 
@@ -94,7 +94,7 @@ mod open_close {
         bench_in(bencher, (dir, log), ours_action);
     }
 
-    /// `__private::Span::action("tool_call").enter()` + drop: what `#[action]` expands to on a
+    /// `__private::Call::action("tool_call").enter()` + drop: what `#[action]` expands to on a
     /// function with no arguments, without the function around it.
     #[divan::bench]
     fn action_macro_path(bencher: Bencher) {

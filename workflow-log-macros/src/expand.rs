@@ -1,7 +1,7 @@
 //! Code generation. The function keeps its signature, attributes and body; the body is wrapped:
 //!
 //! ```text
-//! let mut wl_span = Span::action("name");                   // a branch when disabled
+//! let mut wl_span = Call::action("name");                   // a branch when disabled
 //! if wl_span.enabled() { wl_span.input("arg", |w| ...); }   // nothing runs when disabled
 //! // sync fn returning a value: the body runs in a closure, so `return` and `?` land here;
 //! // `call_once` takes `FnOnce`, so the body may return borrows of its `&mut` arguments
@@ -131,9 +131,9 @@ impl<'a> Expand<'a> {
         let p = &self.private;
         match self.kind {
             Kind::Iteration => match &self.args.number {
-                None => quote!(#p::Span::iteration()),
+                None => quote!(#p::Call::iteration()),
                 Some(number) => {
-                    quote!(#p::Span::numbered_iteration(|| #p::iteration_number(#number)))
+                    quote!(#p::Call::numbered_iteration(|| #p::iteration_number(#number)))
                 }
             },
             Kind::Interaction => {
@@ -143,14 +143,14 @@ impl<'a> Expand<'a> {
                     Expr::Lit(ExprLit {
                         lit: Lit::Str(lit),
                         attrs,
-                    }) if attrs.is_empty() => quote!(#p::Span::interaction(|| #lit)),
+                    }) if attrs.is_empty() => quote!(#p::Call::interaction(|| #lit)),
                     _ => {
                         // Spanned on the expression: a type that is neither a string nor
                         // `Display` is reported there, not on the whole attribute.
                         let name = quote_spanned!(agent.span()=> __wl_agent);
                         let agent = grouped(agent);
                         quote! {
-                            #p::Span::interaction(|| {
+                            #p::Call::interaction(|| {
                                 use #p::autoref::*;
                                 (&&#p::Wrap(&#agent)).#name()
                             })
@@ -166,7 +166,7 @@ impl<'a> Expand<'a> {
                         LitStr::new(&ident.unraw().to_string(), ident.span()).into_token_stream()
                     }
                 };
-                quote!(#p::Span::action(#name))
+                quote!(#p::Call::action(#name))
             }
         }
     }

@@ -11,16 +11,16 @@
 //!
 //! # let dir = tempfile::tempdir()?;
 //! # std::env::set_var("WORKFLOW_LOG_DIR", dir.path());
-//! let log = workflow_log::init("trip_planner")?;          // Design A: one line of set-up
+//! let log = workflow_log::init("trip_planner")?;          // one line of set-up
 //!
 //! for _ in 0..2 {
-//!     let _it = workflow_log::iteration().start();         // Design C: guards in scopes
+//!     let _it = workflow_log::iteration().start();         // guards in scopes
 //!     let mut planner = workflow_log::interaction("planner").input(&"plan a trip").start();
 //!     workflow_log::action("web_search").input(&json!({"query": "flights"})).log();
-//!     workflow_log::logger("planner").info("found flights", json!({"count": 3})); // Design B
+//!     workflow_log::logger("planner").info("found flights", json!({"count": 3})); // loggers
 //!     planner.output(&"book the 9:40");
 //! }
-//! workflow_log::log_simple("critic", "looks good", json!({"score": 0.9})); // Design D
+//! workflow_log::log_simple("critic", "looks good", json!({"score": 0.9})); // one call
 //!
 //! let path = log.finish()?;
 //! let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
@@ -73,56 +73,41 @@
 
 #![warn(missing_docs)]
 
+mod api;
+mod capture;
 mod clock;
-mod context;
 mod error;
-mod event;
-mod guard;
-mod journal;
 mod level;
-mod local;
-mod logger;
-mod payload;
+mod record;
+mod runtime;
+mod sink;
+mod util;
+
 #[doc(hidden)]
 pub mod __private {
     //! Not public API: used by the code the macros generate.
-    pub use crate::private::*;
+    pub use crate::api::macro_support::*;
 }
-mod private;
-mod record;
-mod recover;
-mod tree;
-mod usage;
-mod workflow;
 
 pub use workflow_log_macros::{action, interaction, iteration};
 
-pub use context::{flush, spawn, spawn_scoped, Context, ContextGuard, FutureExt, WithContext};
-pub use error::Error;
-pub use event::{event, log_simple};
-pub use guard::{
+pub use api::context::{flush, spawn, spawn_scoped, Context, ContextGuard, FutureExt, WithContext};
+pub use api::event::{event, log_simple};
+pub use api::guard::{
     action, interaction, iteration, ActionBuilder, ActionGuard, InteractionBuilder,
     InteractionGuard, IterationBuilder, IterationGuard,
 };
-pub use journal::Durability;
-pub use level::Level;
-pub use logger::{logger, Logger};
-pub use payload::{
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS,
-};
-pub use recover::recover;
-pub use usage::Usage;
-pub use workflow::{
+pub use api::logger::{logger, Logger};
+pub use api::workflow::{
     capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
     FILTER_ENV, LOGS_DIR_ENV,
 };
-
-/// Tells the user something went wrong where no `Result` can: on stderr, ignoring a stderr that
-/// is gone (`eprintln!` would panic, and abort during unwinding).
-pub(crate) fn report(message: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "workflow-log: {message}");
-}
-
-/// The version of the nested JSON format, written in every document's `schema` field.
-pub const SCHEMA_VERSION: &str = tree::SCHEMA;
+pub use capture::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS,
+};
+pub use error::Error;
+pub use level::Level;
+pub use record::Usage;
+pub use sink::journal::Durability;
+pub use sink::recover::recover;
+pub use sink::tree::SCHEMA_VERSION;

@@ -1,12 +1,14 @@
-//! Design A's events and Design D's one-call logging.
+//! Events attached to the innermost open record, and `log_simple`, the one-call logging that
+//! opens an iteration and an interaction itself.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 
-use crate::local;
-use crate::payload;
+use crate::capture;
 use crate::record::{Kind, Record};
+use crate::runtime::settings;
+use crate::runtime::thread;
 use crate::Level;
 
 /// Records an event under the innermost open record of this thread's workflow, or under the
@@ -24,15 +26,15 @@ use crate::Level;
 /// assert_eq!(log["events"][0]["data"]["agent"], "my_agent");
 /// ```
 pub fn event(event_type: &str, data: impl Serialize) {
-    if !local::enabled(Level::Info) {
+    if !thread::enabled(Level::Info) {
         return;
     }
     let mut rec = Record::new(Kind::Event, Cow::Owned(event_type.to_owned()));
-    rec.input = Some(payload::json(&data));
-    local::emit(rec, Some(Level::Info));
+    rec.input = Some(settings::json(&data));
+    thread::emit(rec, Some(Level::Info));
 }
 
-/// Design D: records `message` with `metadata` as a `simple_log` action.
+/// Records `message` with `metadata` as a `simple_log` action.
 ///
 /// When nothing is open on this thread it opens an iteration and an interaction for
 /// `agent_name` and leaves them open, so that the calls that follow land in them (a call for
@@ -58,7 +60,7 @@ pub fn event(event_type: &str, data: impl Serialize) {
 /// assert_eq!(interaction["actions"][1]["input_data"]["message"], "Done");
 /// ```
 pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
-    if !local::enabled(Level::Info) {
+    if !thread::enabled(Level::Info) {
         return;
     }
     let mut rec = Record::new(Kind::Action, Cow::Borrowed("simple_log"));
@@ -66,21 +68,21 @@ pub fn log_simple(agent_name: &str, message: &str, metadata: impl Serialize) {
     struct Input<'a> {
         message: &'a str,
     }
-    rec.input = Some(payload::json(&Input { message }));
+    rec.input = Some(settings::json(&Input { message }));
     // Captured like any value (depth-limited, redacted, cut), then split into entries.
-    let captured = payload::json(&metadata);
+    let captured = settings::json(&metadata);
     // Each entry keeps its captured text as it is (a `Value` would turn big integers into
     // floats); the keys come out sorted, as before.
     type Entries<'a> = Option<std::collections::BTreeMap<String, &'a serde_json::value::RawValue>>;
     match serde_json::from_str::<Entries<'_>>(captured.as_str()) {
         Ok(Some(map)) => {
             for (key, value) in map {
-                let value = payload::Payload::from_json_unchecked(value.get().to_owned());
+                let value = capture::Payload::from_json_unchecked(value.get().to_owned());
                 rec.set_metadata(Cow::Owned(key), value);
             }
         }
         Ok(None) => {}
         Err(_) => rec.set_metadata(Cow::Borrowed("value"), captured),
     }
-    local::log_simple(agent_name, rec);
+    thread::log_simple(agent_name, rec);
 }

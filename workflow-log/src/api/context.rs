@@ -8,8 +8,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::local::{self, Frame};
-use crate::workflow::Shared;
+use pin_project_lite::pin_project;
+
+use crate::runtime::thread::{self, Frame};
+use crate::runtime::workflow::LiveWorkflow;
 use crate::Error;
 
 /// The place a thread is logging at: its workflow and innermost open record. `Send + Clone`:
@@ -33,7 +35,7 @@ use crate::Error;
 /// ```
 #[derive(Clone, Default)]
 pub struct Context {
-    place: Option<(Arc<Shared>, Option<Frame>)>,
+    place: Option<(Arc<LiveWorkflow>, Option<Frame>)>,
 }
 
 impl fmt::Debug for Context {
@@ -53,7 +55,7 @@ impl Context {
     /// This thread's current place (empty outside any workflow).
     pub fn current() -> Context {
         Context {
-            place: local::place(),
+            place: thread::place(),
         }
     }
 
@@ -68,7 +70,7 @@ impl Context {
             _entered: self
                 .place
                 .as_ref()
-                .map(|(shared, frame)| local::enter(shared, *frame)),
+                .map(|(shared, frame)| thread::enter(shared, *frame)),
             _not_send: PhantomData,
         }
     }
@@ -156,7 +158,7 @@ where
 /// Keeps a [`Context`] attached to this thread; see [`Context::attach`].
 #[must_use = "the context is detached when this guard drops"]
 pub struct ContextGuard {
-    _entered: Option<local::Entered>,
+    _entered: Option<thread::Entered>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -201,24 +203,24 @@ pub trait FutureExt: Future + Sized {
 
 impl<F: Future> FutureExt for F {}
 
-/// A future polled at a [`Context`]; see [`FutureExt`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct WithContext<F> {
-    inner: F,
-    context: Context,
+pin_project! {
+    /// A future polled at a [`Context`]; see [`FutureExt`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithContext<F> {
+        #[pin]
+        inner: F,
+        context: Context,
+    }
 }
 
 impl<F: Future> Future for WithContext<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        // SAFETY: `inner` is structurally pinned: it is never moved out of `self`, and
-        // `WithContext` has no `Drop` impl and no `Unpin` impl of its own.
-        let this = unsafe { self.get_unchecked_mut() };
+        let this = self.project();
         let _attached = this.context.attach();
-        // SAFETY: see above.
-        unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+        this.inner.poll(cx)
     }
 }
 
@@ -240,13 +242,13 @@ impl<F: Future> Future for WithContext<F> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn flush() -> Result<(), Error> {
-    let shared = local::with_current(|s| s.clone());
+    let shared = thread::with_current(|s| s.clone());
     if let Some(shared) = &shared {
         shared
             .flush_epoch
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    local::flush_buffer();
+    thread::flush_buffer();
     match shared {
         Some(shared) => shared.flush_journal(None),
         None => Ok(()),

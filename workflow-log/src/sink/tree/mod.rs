@@ -9,11 +9,16 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::clock::{self, Anchor, TimeFormat};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::payload::escape_into;
+use crate::clock::{self, Anchor, TimeFormat};
 use crate::record::{Kind, Payload, Record, Status};
+
+mod text;
+mod value;
+
+use text::Text;
+use value::ValueBuilder;
 
 /// The workflow-level fields of a run.
 #[derive(Debug)]
@@ -26,8 +31,8 @@ pub(crate) struct RunInfo<'a> {
     pub(crate) status: Status,
 }
 
-/// The `schema` field of every nested JSON document.
-pub(crate) const SCHEMA: &str = "workflow-log/1";
+/// The version of the nested JSON format, written in every document's `schema` field.
+pub const SCHEMA_VERSION: &str = "workflow-log/1";
 
 /// Flat records with their children grouped by kind, each group in start order.
 pub(crate) struct Tree {
@@ -181,7 +186,7 @@ impl Tree {
         let a = &info.anchor;
         e.begin_object()?;
         e.key("schema")?;
-        e.str(SCHEMA)?;
+        e.str(SCHEMA_VERSION)?;
         e.key("workflow")?;
         e.str(info.workflow)?;
         e.key("run_id")?;
@@ -323,7 +328,7 @@ impl Tree {
 
 /// What the tree walk emits into: JSON text (the file) or a `serde_json::Value` (`capture`,
 /// `recover`). One walk serves both, so they can't disagree.
-trait Emit {
+pub(super) trait Emit {
     fn begin_object(&mut self) -> io::Result<()>;
     fn end_object(&mut self) -> io::Result<()>;
     fn begin_array(&mut self) -> io::Result<()>;
@@ -345,256 +350,6 @@ trait Emit {
     fn time(&mut self, anchor: &Anchor, tick: u64) -> io::Result<()> {
         self.str(&anchor.format(tick))
     }
-}
-
-/// Two spaces per level of indentation, written in one call.
-const INDENT: &[u8; 64] = b"                                                                ";
-
-/// JSON text, indented or compact. Payloads and metadata stay on one line.
-struct Text<'a, W> {
-    out: &'a mut W,
-    pretty: bool,
-    /// Per open container: (is an array, has no item yet).
-    open: Vec<(bool, bool)>,
-    times: TimeFormat,
-}
-
-impl<W: Write> Text<'_, W> {
-    fn raw(&mut self, s: &str) -> io::Result<()> {
-        self.out.write_all(s.as_bytes())
-    }
-
-    fn newline(&mut self, depth: usize) -> io::Result<()> {
-        if self.pretty {
-            self.out.write_all(b"\n")?;
-            let mut spaces = 2 * depth;
-            while spaces > 0 {
-                let n = spaces.min(INDENT.len());
-                self.out.write_all(&INDENT[..n])?;
-                spaces -= n;
-            }
-        }
-        Ok(())
-    }
-
-    /// Separates array items (an object's values follow their key).
-    fn before_value(&mut self) -> io::Result<()> {
-        let depth = self.open.len();
-        if let Some((true, first)) = self.open.last_mut() {
-            let was_first = std::mem::replace(first, false);
-            if !was_first {
-                self.raw(",")?;
-            }
-            self.newline(depth)?;
-        }
-        Ok(())
-    }
-
-    fn close(&mut self, bracket: &str) -> io::Result<()> {
-        let (_, empty) = self.open.pop().unwrap_or((false, true));
-        if !empty {
-            let depth = self.open.len();
-            self.newline(depth)?;
-        }
-        self.raw(bracket)?;
-        if self.open.is_empty() && self.pretty {
-            self.raw("\n")?;
-        }
-        Ok(())
-    }
-
-    fn quoted(&mut self, s: &str) -> io::Result<()> {
-        if s.bytes()
-            .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f)
-        {
-            // Nothing to escape (names and times almost always): no copy.
-            self.out.write_all(b"\"")?;
-            self.out.write_all(s.as_bytes())?;
-            return self.out.write_all(b"\"");
-        }
-        let mut buf = String::with_capacity(s.len() + 8);
-        buf.push('"');
-        escape_into(&mut buf, s);
-        buf.push('"');
-        self.raw(&buf)
-    }
-}
-
-impl<W: Write> Emit for Text<'_, W> {
-    fn begin_object(&mut self) -> io::Result<()> {
-        self.before_value()?;
-        self.open.push((false, true));
-        self.raw("{")
-    }
-
-    fn end_object(&mut self) -> io::Result<()> {
-        self.close("}")
-    }
-
-    fn begin_array(&mut self) -> io::Result<()> {
-        self.before_value()?;
-        self.open.push((true, true));
-        self.raw("[")
-    }
-
-    fn end_array(&mut self) -> io::Result<()> {
-        self.close("]")
-    }
-
-    fn key(&mut self, key: &str) -> io::Result<()> {
-        let depth = self.open.len();
-        if let Some((_, first)) = self.open.last_mut() {
-            let was_first = std::mem::replace(first, false);
-            if !was_first {
-                self.raw(",")?;
-            }
-        }
-        self.newline(depth)?;
-        self.quoted(key)?;
-        self.raw(if self.pretty { ": " } else { ":" })
-    }
-
-    fn str(&mut self, s: &str) -> io::Result<()> {
-        self.before_value()?;
-        self.quoted(s)
-    }
-
-    fn uint(&mut self, n: u64) -> io::Result<()> {
-        self.before_value()?;
-        self.out.write_all(itoa::Buffer::new().format(n).as_bytes())
-    }
-
-    fn id(&mut self, id: u64) -> io::Result<()> {
-        self.before_value()?;
-        self.out.write_all(b"\"")?;
-        self.out
-            .write_all(itoa::Buffer::new().format(id).as_bytes())?;
-        self.out.write_all(b"\"")
-    }
-
-    fn time(&mut self, anchor: &Anchor, tick: u64) -> io::Result<()> {
-        self.before_value()?;
-        let mut buf = [0; 27];
-        let text = self.times.format(anchor, tick, &mut buf);
-        self.out.write_all(b"\"")?;
-        self.out.write_all(text.as_bytes())?;
-        self.out.write_all(b"\"")
-    }
-
-    fn null(&mut self) -> io::Result<()> {
-        self.before_value()?;
-        self.raw("null")
-    }
-
-    fn payload(&mut self, p: Option<&Payload>) -> io::Result<()> {
-        self.before_value()?;
-        self.raw(p.map_or("null", Payload::as_str))
-    }
-
-    fn metadata(&mut self, entries: &[(Cow<'static, str>, Payload)]) -> io::Result<()> {
-        self.before_value()?;
-        self.raw("{")?;
-        for (i, (key, value)) in entries.iter().enumerate() {
-            if i > 0 {
-                self.raw(",")?;
-            }
-            self.quoted(key)?;
-            self.raw(":")?;
-            self.raw(value.as_str())?;
-        }
-        self.raw("}")
-    }
-}
-
-/// A `serde_json::Value`, built without recursion.
-#[derive(Default)]
-struct ValueBuilder {
-    /// Open containers; an object carries the key its next value goes under.
-    open: Vec<(Value, Option<String>)>,
-    done: Option<Value>,
-}
-
-impl ValueBuilder {
-    fn put(&mut self, value: Value) {
-        match self.open.last_mut() {
-            None => self.done = Some(value),
-            Some((Value::Array(items), _)) => items.push(value),
-            Some((Value::Object(map), key)) => {
-                map.insert(key.take().unwrap_or_default(), value);
-            }
-            Some(_) => {}
-        }
-    }
-
-    fn close(&mut self) {
-        if let Some((value, _)) = self.open.pop() {
-            self.put(value);
-        }
-    }
-}
-
-impl Emit for ValueBuilder {
-    fn begin_object(&mut self) -> io::Result<()> {
-        self.open.push((Value::Object(Map::new()), None));
-        Ok(())
-    }
-
-    fn end_object(&mut self) -> io::Result<()> {
-        self.close();
-        Ok(())
-    }
-
-    fn begin_array(&mut self) -> io::Result<()> {
-        self.open.push((Value::Array(Vec::new()), None));
-        Ok(())
-    }
-
-    fn end_array(&mut self) -> io::Result<()> {
-        self.close();
-        Ok(())
-    }
-
-    fn key(&mut self, key: &str) -> io::Result<()> {
-        if let Some((_, slot)) = self.open.last_mut() {
-            *slot = Some(key.to_owned());
-        }
-        Ok(())
-    }
-
-    fn str(&mut self, s: &str) -> io::Result<()> {
-        self.put(Value::String(s.to_owned()));
-        Ok(())
-    }
-
-    fn uint(&mut self, n: u64) -> io::Result<()> {
-        self.put(Value::from(n));
-        Ok(())
-    }
-
-    fn null(&mut self) -> io::Result<()> {
-        self.put(Value::Null);
-        Ok(())
-    }
-
-    fn payload(&mut self, p: Option<&Payload>) -> io::Result<()> {
-        self.put(p.map_or(Value::Null, payload_value));
-        Ok(())
-    }
-
-    fn metadata(&mut self, entries: &[(Cow<'static, str>, Payload)]) -> io::Result<()> {
-        let map = entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), payload_value(v)))
-            .collect();
-        self.put(Value::Object(map));
-        Ok(())
-    }
-}
-
-/// A payload as a value. Payloads are depth-limited when captured; one that is still too deep
-/// for the parser (a configured limit above 127) is kept as its JSON text.
-fn payload_value(p: &Payload) -> Value {
-    serde_json::from_str(p.as_str()).unwrap_or_else(|_| Value::String(p.as_str().to_owned()))
 }
 
 /// Writes the nested JSON of `records` to `out`.

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
+use super::journal::JOURNAL_FORMAT;
+use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
-use crate::journal::JOURNAL_FORMAT;
-use crate::payload::Payload;
-use crate::record::{Kind, LogLine, Record, Status};
-use crate::tree::{self, RunInfo};
+use crate::record::{Kind, LogLine, Payload, Record, Status};
 use crate::{Error, Level};
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree

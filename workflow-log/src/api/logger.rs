@@ -1,4 +1,4 @@
-//! Design B: hierarchical, dotted loggers with levels that inherit by whole name segments.
+//! Hierarchical, dotted loggers with levels that inherit by whole name segments.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 
 use crate::level::OFF;
-use crate::local;
-use crate::payload;
 use crate::record::{Kind, LogLine, Record};
-use crate::workflow::{lock, Shared};
+use crate::runtime::settings;
+use crate::runtime::thread;
+use crate::runtime::workflow::LiveWorkflow;
+use crate::util::lock;
 use crate::Level;
 
 /// A named source of log events, like Python's `logging.getLogger(name)`.
@@ -116,10 +117,10 @@ impl Logger {
 
     /// Whether an event at `level` from this logger would be kept by this thread's workflow.
     pub fn enabled(&self, level: Level) -> bool {
-        local::with_current(|shared| level as u8 >= self.threshold(shared)).unwrap_or(false)
+        thread::with_current(|shared| level as u8 >= self.threshold(shared)).unwrap_or(false)
     }
 
-    fn threshold(&self, shared: &Shared) -> u8 {
+    fn threshold(&self, shared: &LiveWorkflow) -> u8 {
         let gen = GENERATION.load(Ordering::Acquire) & 0xFFF_FFFF;
         let key = ((shared.serial & 0xFFF_FFFF) << 36) | (gen << 8);
         let cached = self.inner.cache.load(Ordering::Relaxed);
@@ -134,7 +135,7 @@ impl Logger {
     }
 
     /// Walks the name's prefixes by whole segments, most specific first.
-    fn resolve(&self, shared: &Shared) -> u8 {
+    fn resolve(&self, shared: &LiveWorkflow) -> u8 {
         let overrides = OVERRIDES.read().unwrap_or_else(|p| p.into_inner());
         let mut prefix: &str = &self.inner.name;
         loop {
@@ -158,13 +159,13 @@ impl Logger {
             return;
         }
         let mut rec = Record::new(Kind::Event, "log".into());
-        rec.input = Some(payload::json(&fields));
+        rec.input = Some(settings::json(&fields));
         rec.log = Some(Box::new(LogLine {
             level,
             logger: self.inner.name.clone(),
             message: message.into(),
         }));
-        local::emit(rec, None);
+        thread::emit(rec, None);
     }
 
     /// Records a `TRACE` event.

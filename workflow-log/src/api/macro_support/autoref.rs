@@ -1,0 +1,175 @@
+//! Not public API. The traits that choose, at compile time and with no bound added to the
+//! user's function, how a value is captured: generated code glob-imports this module inside a
+//! block of its own (the user's code never sees these names) and calls the methods on
+//! `&&&Wrap(&value)` or `&&Wrap(&value)`; method resolution takes the impl with the most `&`s
+//! whose bounds hold. The module holds traits only, so the glob import can't shadow a variable.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{InputWriter, Payload, Wrap};
+use crate::capture;
+use crate::runtime::settings;
+
+/// Not public API. `__wl_payload` (and `__wl_append`, the same written into a function's
+/// input object), first choice: JSON through `Serialize`.
+pub trait ViaSerialize {
+    /// Not public API.
+    fn __wl_payload(&self) -> Payload;
+    /// Not public API.
+    fn __wl_append(&self, w: &mut InputWriter<'_>);
+}
+
+impl<T: Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
+    #[inline]
+    fn __wl_payload(&self) -> Payload {
+        settings::json(self.0)
+    }
+
+    #[inline]
+    fn __wl_append(&self, w: &mut InputWriter<'_>) {
+        capture::json_append(w.out, self.0, w.cfg);
+    }
+}
+
+/// Not public API. `__wl_payload` / `__wl_append`, second choice: the `Debug` text.
+pub trait ViaDebug {
+    /// Not public API.
+    fn __wl_payload(&self) -> Payload;
+    /// Not public API.
+    fn __wl_append(&self, w: &mut InputWriter<'_>);
+}
+
+impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
+    #[inline]
+    fn __wl_payload(&self) -> Payload {
+        settings::debug(self.0)
+    }
+
+    #[inline]
+    fn __wl_append(&self, w: &mut InputWriter<'_>) {
+        capture::debug_append(w.out, self.0, w.cfg);
+    }
+}
+
+/// Not public API. `__wl_payload` / `__wl_append`, last choice: the type's name.
+pub trait ViaTypeName {
+    /// Not public API.
+    fn __wl_payload(&self) -> Payload;
+    /// Not public API.
+    fn __wl_append(&self, w: &mut InputWriter<'_>);
+}
+
+impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
+    #[inline]
+    fn __wl_payload(&self) -> Payload {
+        settings::json(std::any::type_name::<T>())
+    }
+
+    #[inline]
+    fn __wl_append(&self, w: &mut InputWriter<'_>) {
+        capture::json_append(w.out, std::any::type_name::<T>(), w.cfg);
+    }
+}
+
+/// Not public API. `(&&&Wrap(&ret)).__wl_error()`: the error text of a `Result` that is
+/// `Err` (its `Display`, else its `Debug`), `None` for `Ok` and for every other type.
+pub trait ErrDisplay {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<String>;
+}
+
+impl<T, E: fmt::Display> ErrDisplay for &&Wrap<'_, Result<T, E>> {
+    #[inline]
+    fn __wl_error(&self) -> Option<String> {
+        self.0.as_ref().err().map(capture::display_text)
+    }
+}
+
+/// Not public API.
+pub trait ErrDebug {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<String>;
+}
+
+impl<T, E: fmt::Debug> ErrDebug for &Wrap<'_, Result<T, E>> {
+    #[inline]
+    fn __wl_error(&self) -> Option<String> {
+        self.0.as_ref().err().map(capture::debug_text)
+    }
+}
+
+/// Not public API.
+pub trait NotErr {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<String>;
+}
+
+impl<T: ?Sized> NotErr for Wrap<'_, T> {
+    #[inline]
+    fn __wl_error(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Not public API. `(&&Wrap(&ret)).__wl_ok()`: what is captured as the output — the `Ok`
+/// value of a `Result` (`None` when it is `Err`), the value itself for any other type.
+pub trait OkOfResult<'a> {
+    /// Not public API.
+    type Ok: ?Sized + 'a;
+    /// Not public API.
+    fn __wl_ok(&self) -> Option<&'a Self::Ok>;
+}
+
+impl<'a, T: 'a, E> OkOfResult<'a> for &Wrap<'a, Result<T, E>> {
+    type Ok = T;
+    #[inline]
+    fn __wl_ok(&self) -> Option<&'a T> {
+        self.0.as_ref().ok()
+    }
+}
+
+/// Not public API.
+pub trait OkOfValue<'a> {
+    /// Not public API.
+    type Ok: ?Sized + 'a;
+    /// Not public API.
+    fn __wl_ok(&self) -> Option<&'a Self::Ok>;
+}
+
+impl<'a, T: ?Sized + 'a> OkOfValue<'a> for Wrap<'a, T> {
+    type Ok = T;
+    #[inline]
+    fn __wl_ok(&self) -> Option<&'a T> {
+        Some(self.0)
+    }
+}
+
+/// Not public API. `(&&Wrap(&agent)).__wl_agent()`: an agent name from any string-like
+/// value (`&str`, `String`, `Cow<str>`, `Arc<str>` ...), else from its `Display` text.
+pub trait AgentStr {
+    /// Not public API.
+    fn __wl_agent(&self) -> Cow<'static, str>;
+}
+
+impl<T: AsRef<str> + ?Sized> AgentStr for &Wrap<'_, T> {
+    #[inline]
+    fn __wl_agent(&self) -> Cow<'static, str> {
+        Cow::Owned(self.0.as_ref().to_owned())
+    }
+}
+
+/// Not public API.
+pub trait AgentDisplay {
+    /// Not public API.
+    fn __wl_agent(&self) -> Cow<'static, str>;
+}
+
+impl<T: fmt::Display + ?Sized> AgentDisplay for Wrap<'_, T> {
+    #[inline]
+    fn __wl_agent(&self) -> Cow<'static, str> {
+        Cow::Owned(capture::display_text(self.0))
+    }
+}

@@ -1,0 +1,209 @@
+//! [`Call`]: the record of one call of an annotated function, from its inputs to its close.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::future::AsyncCall;
+use crate::capture::{self, Config, Payload};
+use crate::record::{Kind, Record};
+use crate::runtime::settings;
+use crate::runtime::thread::{self, OpenRecord};
+use crate::Level;
+
+/// Not public API. The record of one call, before it opens: made only when a workflow wants it
+/// (the runtime's `wanted`), then filled with the call's inputs and opened by [`Call::enter`] (a
+/// synchronous body) or [`Call::detach`] (a future).
+pub struct Call {
+    /// The record, while some workflow wants it; opened in place by [`Call::enter`].
+    open: Option<OpenRecord>,
+    /// The arguments captured so far, as the text of a JSON object being written (`{"a":1`),
+    /// in this thread's scratch buffer.
+    inputs: String,
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Call")
+    }
+}
+
+impl Call {
+    /// What a disabled call pays: see [`thread::wanted`]. `name` (an agent's name may be
+    /// formatted) runs only when the record will be made.
+    #[inline]
+    fn new(kind: Kind, name: impl FnOnce() -> Cow<'static, str>) -> Call {
+        if !thread::wanted(kind, Level::Info) {
+            // Returned apart, so that the record is not written out (and thrown away) anyway.
+            return Call {
+                open: None,
+                inputs: String::new(),
+            };
+        }
+        Call {
+            open: Some(OpenRecord::new(Record::new(kind, name()))),
+            inputs: String::new(),
+        }
+    }
+
+    /// Not public API. An iteration numbered 1, 2, 3 ... among its siblings.
+    #[inline]
+    pub fn iteration() -> Call {
+        Call::new(Kind::Iteration, || Cow::Borrowed(""))
+    }
+
+    /// Not public API. An iteration with an explicit number (`None`: numbered automatically);
+    /// `number` runs only when the record will be kept.
+    #[inline]
+    pub fn numbered_iteration(number: impl FnOnce() -> Option<u64>) -> Call {
+        let mut call = Call::iteration();
+        if let Some(open) = &mut call.open {
+            if let Some(n) = number() {
+                open.rec.number = n;
+            }
+        }
+        call
+    }
+
+    /// Not public API.
+    #[inline]
+    pub fn interaction<A: Into<Cow<'static, str>>>(agent: impl FnOnce() -> A) -> Call {
+        Call::new(Kind::Interaction, || agent().into())
+    }
+
+    /// Not public API.
+    #[inline]
+    pub fn action(name: &'static str) -> Call {
+        Call::new(Kind::Action, || Cow::Borrowed(name))
+    }
+
+    /// Not public API. Whether the record will be kept (else inputs need not be captured).
+    #[inline]
+    pub fn enabled(&self) -> bool {
+        self.open.is_some() && thread::enabled(Level::Info)
+    }
+
+    /// Not public API. One argument of the function, by name, written into the input object by
+    /// `write`; `write` is not called for an argument whose name is a secret key (`api_key`,
+    /// `password` ...): it is `"[REDACTED]"`.
+    pub fn input(&mut self, name: &'static str, write: impl FnOnce(&mut InputWriter<'_>)) {
+        let cfg = settings::config();
+        let cfg = capture::settings(&cfg);
+        let out = &mut self.inputs;
+        if out.is_empty() {
+            *out = capture::scratch();
+            out.push('{');
+        } else {
+            out.push(',');
+        }
+        capture::key_append(out, name);
+        if cfg.is_secret(name) {
+            out.push_str(capture::REDACTED);
+        } else {
+            write(&mut InputWriter { out, cfg });
+        }
+    }
+
+    #[inline]
+    fn finish_inputs(&mut self) {
+        if let Some(open) = &mut self.open {
+            if open.rec.kind != Kind::Iteration {
+                open.rec.input = Some(if self.inputs.is_empty() {
+                    // No allocation for a function with nothing to capture.
+                    Payload::empty_object()
+                } else {
+                    self.inputs.push('}');
+                    capture::finish_scratch(std::mem::take(&mut self.inputs))
+                });
+            }
+        }
+    }
+
+    /// Not public API. Opens the record on this thread, where it lies in the call; it closes
+    /// when the guard drops.
+    #[inline]
+    pub fn enter(&mut self) -> CallGuard<'_> {
+        // A disabled call gives a guard that holds nothing, not a borrow of the call: the
+        // optimiser then sees that nothing is recorded (with the `off` feature, nothing at all).
+        let slot = if self.open.is_some() {
+            self.finish_inputs();
+            thread::open_in_place(&mut self.open, Level::Info);
+            self.open.is_some().then_some(&mut self.open)
+        } else {
+            None
+        };
+        CallGuard {
+            slot,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Not public API. Opens the record for a future: its frame is entered only while the
+    /// future is polled.
+    pub fn detach(mut self) -> AsyncCall {
+        self.finish_inputs();
+        AsyncCall::open(self.open.take())
+    }
+}
+
+/// Not public API. The input object of a function being written: each argument appends its
+/// value (see [`autoref`](super::autoref)).
+pub struct InputWriter<'a> {
+    pub(super) out: &'a mut String,
+    pub(super) cfg: &'a Config,
+}
+
+impl fmt::Debug for InputWriter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InputWriter")
+    }
+}
+
+/// Not public API. A synchronous call's record, open on this thread while the body runs; it
+/// closes when dropped (`panicked` if the body panicked).
+#[must_use]
+pub struct CallGuard<'a> {
+    slot: Option<&'a mut Option<OpenRecord>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for CallGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallGuard")
+    }
+}
+
+impl CallGuard<'_> {
+    /// Not public API. Whether the record is kept.
+    #[inline]
+    pub fn enabled(&self) -> bool {
+        self.slot.is_some()
+    }
+
+    fn open(&mut self) -> Option<&mut OpenRecord> {
+        self.slot.as_mut().and_then(|slot| slot.as_mut())
+    }
+
+    /// Not public API.
+    pub fn output(&mut self, value: Payload) {
+        if let Some(open) = self.open() {
+            open.rec.output = Some(value);
+        }
+    }
+
+    /// Not public API.
+    pub fn error(&mut self, message: String) {
+        if let Some(open) = self.open() {
+            open.rec.set_error(message);
+        }
+    }
+}
+
+impl Drop for CallGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(slot) = &mut self.slot {
+            thread::close_in_place(slot);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Support for the code that `#[iteration]`, `#[interaction]` and `#[action]` generate.
+//!
+//! **Not public API.** Everything here may change in any release; only the macros may use it.
+//!
+//! A synchronous function's record is a [`Call`], entered for the body as a [`CallGuard`]; an
+//! `async fn`'s is an [`AsyncCall`], opened off the thread's stack and entered at each poll of
+//! its [`Instrumented`] future. Both open and close through the runtime's one primitive, as the
+//! guards of the public API do.
+
+use std::fmt;
+
+pub use crate::capture::Payload;
+
+pub mod autoref;
+mod call;
+mod future;
+
+pub use call::{Call, CallGuard, InputWriter};
+pub use future::{instrument, AsyncCall, Instrumented};
+
+/// Not public API. Runs `f`. The body of a synchronous function runs in a closure so that its
+/// `return` and `?` end the closure and the output can still be captured; passing the closure
+/// to a function that takes `FnOnce` (instead of calling it in place) lets the body return
+/// borrows of its `&mut` arguments, which a closure inferred `FnMut` could not.
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Not public API. Never called: `if false { return type_hint::<T>(); }` at the top of an
+/// `async` block fixes the block's output type to `T` before its body is checked, so that
+/// `return` and `?` in the body coerce to the function's return type as in the function itself.
+#[inline(always)]
+pub fn type_hint<T>() -> T {
+    unreachable!("workflow-log: `type_hint` is only named, never called")
+}
+
+/// Not public API. Converts an iteration number of any integer type (`None` when it does not
+/// fit in a `u64`, e.g. a negative number: the iteration is then numbered automatically).
+#[inline]
+pub fn iteration_number<N: IterationNumber>(n: N) -> Option<u64> {
+    n.__wl_number()
+}
+
+/// Not public API. The integer types `#[iteration(number = ...)]` accepts.
+#[diagnostic::on_unimplemented(
+    message = "an iteration number must be an integer, not `{Self}`",
+    label = "not an integer"
+)]
+pub trait IterationNumber {
+    /// Not public API.
+    fn __wl_number(self) -> Option<u64>;
+}
+
+macro_rules! iteration_numbers {
+    ($($t:ty)*) => {$(
+        impl IterationNumber for $t {
+            #[inline]
+            fn __wl_number(self) -> Option<u64> {
+                u64::try_from(self).ok()
+            }
+        }
+        impl IterationNumber for &$t {
+            #[inline]
+            fn __wl_number(self) -> Option<u64> {
+                u64::try_from(*self).ok()
+            }
+        }
+    )*};
+}
+
+iteration_numbers!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+
+/// Not public API. Wraps a value for capture by autoref specialisation (see [`autoref`]):
+/// `(&&&Wrap(&x)).__wl_payload()` is its JSON if it implements `Serialize`, else its `Debug`
+/// text, else its type name.
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+impl<T: ?Sized> fmt::Debug for Wrap<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Wrap")
+    }
+}

@@ -1,0 +1,9 @@
+//! What users call: workflows (builder, `init`, `finish`, `capture`), the guards of iterations,
+//! interactions and actions, events, loggers, contexts, and the support module of the macros.
+
+pub(crate) mod context;
+pub(crate) mod event;
+pub(crate) mod guard;
+pub(crate) mod logger;
+pub mod macro_support;
+pub(crate) mod workflow;

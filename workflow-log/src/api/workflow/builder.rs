@@ -1,0 +1,317 @@
+//! [`WorkflowBuilder`]: a workflow's settings, and starting it (`init`, `start`, `capture`).
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{WorkflowGuard, DEFAULT_LOGS_DIR, FILTER_ENV, LOGS_DIR_ENV};
+use crate::capture;
+use crate::level::Filter;
+use crate::record::Status;
+use crate::runtime::registry::{self, GLOBAL, GLOBAL_GEN};
+use crate::runtime::thread;
+use crate::runtime::workflow::{LiveWorkflow, Output, Setup};
+use crate::sink::journal::{self, Durability};
+use crate::util::{create_private, lock, run_id, sanitize_file_name};
+use crate::{Error, Level};
+
+/// Configures a workflow before it starts.
+///
+/// The builder's settings win over the environment (`WORKFLOW_LOG_DIR`, `WORKFLOW_LOG`), which
+/// wins over the defaults (`logs/`, level `info`).
+///
+/// # Examples
+///
+/// ```
+/// use workflow_log::{Level, Workflow};
+///
+/// let dir = tempfile::tempdir()?;
+/// let log = Workflow::builder("research")
+///     .logs_dir(dir.path())
+///     .level(Level::Debug)
+///     .filter("planner=trace")
+///     .init()?;
+/// let path = log.finish()?;
+/// assert!(path.starts_with(dir.path()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `.init()`, `.start()` or `.capture()`"]
+pub struct WorkflowBuilder {
+    name: String,
+    logs_dir: Option<PathBuf>,
+    level: Option<Level>,
+    filter: Option<String>,
+    pretty: bool,
+    payload: capture::Config,
+    journal: journal::Options,
+}
+
+impl WorkflowBuilder {
+    pub(super) fn new(name: String) -> Self {
+        WorkflowBuilder {
+            name,
+            logs_dir: None,
+            level: None,
+            filter: None,
+            pretty: true,
+            payload: capture::Config::default(),
+            journal: journal::Options::default(),
+        }
+    }
+
+    /// The directory the nested JSON file is written to (created if needed).
+    pub fn logs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.logs_dir = Some(dir.into());
+        self
+    }
+
+    /// The default level: records and log events below it are not kept.
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// `RUST_LOG`-style directives, e.g. `"info,planner=debug,planner.search=trace"`: a bare
+    /// level sets the default, `name=level` sets a logger and its descendants, and the most
+    /// specific name wins. Applied after [`level`](Self::level). A directive that doesn't parse
+    /// makes `init`/`start` return [`Error::InvalidFilter`].
+    pub fn filter(mut self, directives: &str) -> Self {
+        self.filter = Some(directives.to_owned());
+        self
+    }
+
+    /// Whether the nested JSON file is indented (the default) or written on one line.
+    pub fn pretty(mut self, pretty: bool) -> Self {
+        self.pretty = pretty;
+        self
+    }
+
+    /// Strings longer than this many bytes are cut on a UTF-8 boundary and end with
+    /// `…[truncated: N bytes]` (default 64 KiB).
+    pub fn max_string_bytes(mut self, bytes: usize) -> Self {
+        self.payload.max_string = bytes;
+        self
+    }
+
+    /// A whole captured value whose JSON is longer than this (after its strings were cut) is
+    /// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`
+    /// (default 1 MiB).
+    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
+        self.payload.max_total = bytes;
+        self
+    }
+
+    /// Values nested deeper than this become `"[depth limit]"` (default 64).
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.payload.max_depth = depth.max(1);
+        self
+    }
+
+    /// The keys whose values are replaced by `"[REDACTED]"`, at any depth, before anything is
+    /// written: matched ignoring case and `-`/`_`, and as a suffix after `_` (`api_key` matches
+    /// `openai_api_key`). Replaces the default list ([`DEFAULT_REDACTED_KEYS`](crate::DEFAULT_REDACTED_KEYS)); pass an empty
+    /// list to turn redaction off.
+    pub fn redact_keys<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        self.payload.redact = keys.into_iter().map(|k| k.as_ref().into()).collect();
+        self
+    }
+
+    /// A hook that may rewrite every captured value (after redaction by key), e.g. to mask
+    /// e-mail addresses. It runs on the thread that captures the value; if it panics the value
+    /// is recorded as `"[redaction hook panicked]"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ((), log) = workflow_log::Workflow::builder("demo")
+    ///     .redact_hook(|value| {
+    ///         if let Some(email) = value.get_mut("email") {
+    ///             *email = "***".into();
+    ///         }
+    ///     })
+    ///     .capture(|| workflow_log::event("signup", serde_json::json!({"email": "ada@example.com"})));
+    /// assert_eq!(log["events"][0]["data"]["email"], "***");
+    /// ```
+    pub fn redact_hook(
+        mut self,
+        hook: impl Fn(&mut serde_json::Value) + Send + Sync + 'static,
+    ) -> Self {
+        self.payload.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Whether a file-backed workflow streams a JSON Lines journal beside its nested file (on by
+    /// default). The journal is what [`recover`](crate::recover) reads after a crash.
+    pub fn journal(mut self, on: bool) -> Self {
+        self.journal.enabled = on;
+        self
+    }
+
+    /// Writes the journal to `path` instead of `<logs dir>/<stem>.jsonl`.
+    pub fn journal_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal.path = Some(path.into());
+        self
+    }
+
+    /// How hard the journal tries to be on disk (default [`Durability::Write`]).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.journal.durability = durability;
+        self
+    }
+
+    /// Lossy journal: when the writer falls behind, threads don't wait; the batches it can't
+    /// take are left out of the journal (they still reach the nested file) and `finish`
+    /// reports how many records that was. Off by default: a full queue makes the logging
+    /// thread wait.
+    pub fn lossy(mut self, lossy: bool) -> Self {
+        self.journal.lossy = lossy;
+        self
+    }
+
+    /// How many batches of records may wait for the journal writer (default 1024).
+    pub fn journal_queue(mut self, batches: usize) -> Self {
+        self.journal.capacity = batches.max(1);
+        self
+    }
+
+    fn resolve_filter(&self, use_env: bool) -> Result<Filter, Error> {
+        let mut filter = Filter::default();
+        if use_env && self.level.is_none() && self.filter.is_none() {
+            if let Ok(spec) = std::env::var(FILTER_ENV) {
+                filter = Filter::parse(&spec)?;
+            }
+        }
+        if let Some(level) = self.level {
+            filter = Filter::from_level(level);
+        }
+        if let Some(spec) = &self.filter {
+            let parsed = Filter::parse(spec)?;
+            let has_default = spec
+                .split(',')
+                .any(|d| !d.trim().is_empty() && !d.contains('='));
+            if has_default {
+                filter.default = parsed.default;
+            }
+            filter.names.extend(parsed.names);
+        }
+        Ok(filter)
+    }
+
+    fn build(
+        &self,
+        output: Output,
+        filter: Filter,
+        run_id: String,
+        journal_path: Option<PathBuf>,
+    ) -> Result<Arc<LiveWorkflow>, Error> {
+        let keeps_journal = journal_path.is_some();
+        let live = LiveWorkflow::start(Setup {
+            name: &self.name,
+            output,
+            filter,
+            run_id,
+            pretty: self.pretty,
+            payload: (!self.payload.is_default()).then(|| Arc::new(self.payload.clone())),
+            journal: journal_path.map(|path| (path, &self.journal)),
+        })?;
+        if keeps_journal {
+            // A panic (also under `panic = "abort"`) flushes every live journal first.
+            registry::install_panic_hook();
+        }
+        Ok(live)
+    }
+
+    fn build_file(&self) -> Result<Arc<LiveWorkflow>, Error> {
+        let filter = self.resolve_filter(true)?;
+        let dir = match &self.logs_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os(LOGS_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_LOGS_DIR)),
+        };
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create the logs directory", &dir, e))?;
+        let wall = chrono::Utc::now();
+        let run = run_id();
+        let stem = format!(
+            "{}_{}_{}",
+            sanitize_file_name(&self.name),
+            wall.format("%Y%m%d_%H%M%S"),
+            run
+        );
+        // Fail now, not at the end of a long run, if the directory can't take our file.
+        let probe = dir.join(format!(".{stem}.json.tmp"));
+        create_private(&probe, true)
+            .map_err(|e| Error::io("write to the logs directory", &probe, e))?;
+        let _ = fs::remove_file(&probe);
+        let journal_path = self.journal.enabled.then(|| {
+            self.journal
+                .path
+                .clone()
+                .unwrap_or_else(|| journal::path_for(&dir, &stem))
+        });
+        self.build(Output::File { dir, stem }, filter, run, journal_path)
+    }
+
+    /// Starts the process's global workflow: every thread that has not entered
+    /// another workflow logs into it. Fails if one is already live.
+    pub fn init(self) -> Result<WorkflowGuard, Error> {
+        let mut global = lock(&GLOBAL);
+        if let Some(live) = global.as_ref() {
+            return Err(Error::AlreadyInitialized {
+                workflow: live.name.clone(),
+            });
+        }
+        let shared = self.build_file()?;
+        *global = Some(shared.clone());
+        GLOBAL_GEN.fetch_add(1, Ordering::Release);
+        Ok(WorkflowGuard {
+            shared,
+            global: true,
+            done: false,
+        })
+    }
+
+    /// Starts a workflow that is not global: threads log into it after
+    /// [`enter`](WorkflowGuard::enter)ing it. Many can run at once, each with its own file (a
+    /// server running many agent sessions).
+    pub fn start(self) -> Result<WorkflowGuard, Error> {
+        let shared = self.build_file()?;
+        Ok(WorkflowGuard {
+            shared,
+            global: false,
+            done: false,
+        })
+    }
+
+    /// Runs `f` in a fresh in-memory workflow with this configuration, entered on this thread,
+    /// and returns `f`'s value and the nested JSON. The environment is not read: tests stay
+    /// deterministic.
+    pub fn capture<R>(self, f: impl FnOnce() -> R) -> (R, serde_json::Value) {
+        let filter = self.resolve_filter(false).unwrap_or_else(|e| {
+            crate::util::report(format_args!("{e}; capturing at level info"));
+            Filter::default()
+        });
+        let shared = match self.build(Output::Memory, filter, run_id(), None) {
+            Ok(shared) => shared,
+            Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
+        };
+        let value = {
+            let _entered = thread::enter(&shared, None);
+            f()
+        };
+        let status = if std::thread::panicking() {
+            Status::Panicked
+        } else {
+            Status::Ok
+        };
+        let json = shared.finish_to_value(status);
+        (value, json)
+    }
+}

@@ -1,0 +1,311 @@
+//! Turning a user's value into the compact JSON text a record keeps.
+//!
+//! Values go through [`Capture`], a `serde::Serializer` that writes JSON and makes bad input
+//! safe on the way, in one pass:
+//! - values under secret-looking keys (`api_key`, `password`, `token`, ...) become
+//!   `"[REDACTED]"`, at any depth, before anything else sees them;
+//! - strings over the size limit are cut on a UTF-8 boundary and say how long they were;
+//! - NaN and infinities become `null`; map keys that are not strings become strings; bytes
+//!   that are not UTF-8 are written lossily, as a string;
+//! - a part whose `Serialize` impl fails becomes `"[unserializable: <why>]"` and the rest of
+//!   the value is kept;
+//! - nesting deeper than the depth limit becomes `"[depth limit]"`, so a 10,000-deep value
+//!   can't overflow the stack.
+
+mod escape;
+mod key;
+mod redact;
+mod scratch;
+mod serializer;
+#[cfg(test)]
+mod tests;
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub(crate) use escape::escape_into;
+use redact::Redact;
+pub use redact::DEFAULT_REDACTED_KEYS;
+use scratch::return_scratch;
+pub(crate) use scratch::scratch;
+use serializer::Capture;
+
+/// Compact JSON text, serialised once when the value was captured. Always valid JSON.
+#[derive(Clone)]
+pub struct Payload(Box<str>);
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Payload {}
+
+impl Payload {
+    /// The JSON text.
+    #[inline]
+    pub(crate) fn as_str(&self) -> &str {
+        // Empty text is never JSON: it stands for `{}` (see `empty_object`).
+        if self.0.is_empty() {
+            "{}"
+        } else {
+            &self.0
+        }
+    }
+
+    /// `{}`, without an allocation: the input of a function with no arguments to capture.
+    #[inline]
+    pub(crate) fn empty_object() -> Payload {
+        Payload(Box::default())
+    }
+
+    /// Wraps text the caller knows to be valid JSON.
+    pub(crate) fn from_json_unchecked(text: String) -> Payload {
+        Payload(text.into_boxed_str())
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Strings longer than this many bytes are cut.
+pub const DEFAULT_MAX_STRING_BYTES: usize = 64 * 1024;
+/// A whole value whose JSON is longer than this many bytes (after its strings were cut) is
+/// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Values nested deeper than this are cut.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+
+/// A hook that may rewrite every captured value (after redaction by key).
+pub(crate) type Hook = Arc<dyn Fn(&mut serde_json::Value) + Send + Sync>;
+
+/// How a workflow captures values.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) max_string: usize,
+    /// A whole value whose JSON is longer is replaced by its cut text.
+    pub(crate) max_total: usize,
+    pub(crate) max_depth: usize,
+    pub(crate) redact: Redact,
+    pub(crate) hook: Option<Hook>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("max_string", &self.max_string)
+            .field("max_depth", &self.max_depth)
+            .field("redact", &self.redact)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_string: DEFAULT_MAX_STRING_BYTES,
+            max_total: DEFAULT_MAX_PAYLOAD_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            redact: DEFAULT_REDACTED_KEYS.iter().map(|k| (*k).into()).collect(),
+            hook: None,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn is_default(&self) -> bool {
+        self.max_string == DEFAULT_MAX_STRING_BYTES
+            && self.max_total == DEFAULT_MAX_PAYLOAD_BYTES
+            && self.max_depth == DEFAULT_MAX_DEPTH
+            && self.hook.is_none()
+            && self.redact.len() == DEFAULT_REDACTED_KEYS.len()
+            && self
+                .redact
+                .iter()
+                .zip(DEFAULT_REDACTED_KEYS)
+                .all(|(a, b)| &**a == *b)
+    }
+
+    pub(crate) fn is_secret(&self, key: &str) -> bool {
+        self.redact.matches(key)
+    }
+}
+
+static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+
+fn default_config() -> &'static Config {
+    DEFAULT.get_or_init(Config::default)
+}
+
+/// The JSON text of `value` stored under `key` (a metadata entry) under `cfg`: `"[REDACTED]"`
+/// if `key` is a secret one.
+pub(crate) fn keyed_with<T: Serialize + ?Sized>(key: &str, value: &T, cfg: &Config) -> Payload {
+    if cfg.is_secret(key) {
+        return redacted();
+    }
+    json_with(value, cfg)
+}
+
+/// The placeholder of a redacted value.
+pub(crate) fn redacted() -> Payload {
+    Payload(REDACTED.into())
+}
+
+/// The JSON text of a redacted value.
+pub(crate) const REDACTED: &str = "\"[REDACTED]\"";
+
+/// JSON text of `value` under `cfg`.
+pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
+    let mut out = scratch();
+    let mut ser = Capture {
+        out: &mut out,
+        cfg,
+        depth: 0,
+    };
+    ser.guarded(value);
+    let payload = if out.len() > cfg.max_total {
+        Payload(whole_value_cut(&out, cfg).into_boxed_str())
+    } else {
+        Payload(out.as_str().into())
+    };
+    return_scratch(out);
+    match &cfg.hook {
+        None => payload,
+        Some(hook) => apply_hook(payload, hook, cfg),
+    }
+}
+
+/// The settings a workflow's optional capture settings stand for (`None`: the defaults).
+pub(crate) fn settings(cfg: &Option<Arc<Config>>) -> &Config {
+    match cfg {
+        Some(cfg) => cfg,
+        None => default_config(),
+    }
+}
+
+/// Appends the JSON text of `value` to `out` as [`json_with`] captures it (the same limits and
+/// redaction hook): a function's argument, written straight into its input object.
+pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
+    if cfg.hook.is_some() {
+        // The hook sees the value on its own, as a captured payload.
+        out.push_str(json_with(value, cfg).as_str());
+        return;
+    }
+    let start = out.len();
+    Capture {
+        out: &mut *out,
+        cfg,
+        depth: 0,
+    }
+    .guarded(value);
+    if out.len() - start > cfg.max_total {
+        let cut = whole_value_cut(&out[start..], cfg);
+        out.truncate(start);
+        out.push_str(&cut);
+    }
+}
+
+/// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written.
+pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
+    json_append(out, debug_text(value).as_str(), cfg);
+}
+
+/// The payload of the JSON text written into a [`scratch`](scratch::scratch) buffer: one allocation, of its
+/// exact size; the buffer is kept for the next capture.
+pub(crate) fn finish_scratch(out: String) -> Payload {
+    let payload = Payload(out.as_str().into());
+    return_scratch(out);
+    payload
+}
+
+/// Appends `"key":`.
+pub(crate) fn key_append(out: &mut String, key: &str) {
+    out.push('"');
+    escape_into(out, key);
+    out.push_str("\":");
+}
+
+/// A value whose JSON is over the total limit: `{"truncated": "<its JSON text, cut>",
+/// "original_bytes": N}`.
+fn whole_value_cut(text: &str, cfg: &Config) -> String {
+    let mut end = cfg.max_string.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 64);
+    out.push_str("{\"truncated\":\"");
+    escape_into(&mut out, &text[..end]);
+    let _ = write!(out, "\",\"original_bytes\":{}}}", text.len());
+    out
+}
+
+fn apply_hook(payload: Payload, hook: &Hook, cfg: &Config) -> Payload {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(payload.as_str()) else {
+        // Too deep for the parser (a depth limit set above 127): the hook can't see it, so it
+        // is not written either.
+        return string_with(
+            "[redaction hook could not run: the value is nested too deep]",
+            cfg,
+        );
+    };
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&mut value)));
+    if ran.is_err() {
+        return string_with("[redaction hook panicked]", cfg);
+    }
+    let plain = Config {
+        hook: None,
+        ..cfg.clone()
+    };
+    json_with(&value, &plain)
+}
+
+/// The `Display` text of `value` (`ToString` would panic on a `Display` impl that fails:
+/// logging never does; the text is then `[Display impl failed]`).
+pub(crate) fn display_text<T: fmt::Display + ?Sized>(value: &T) -> String {
+    let mut text = String::new();
+    if write!(text, "{value}").is_err() {
+        text = "[Display impl failed]".to_owned();
+    }
+    text
+}
+
+/// The `Debug` text of `value` (`[Debug impl failed]` if the impl fails).
+pub(crate) fn debug_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
+    let mut text = String::new();
+    if write!(text, "{value:?}").is_err() {
+        text = "[Debug impl failed]".to_owned();
+    }
+    text
+}
+
+fn string_with(text: &str, cfg: &Config) -> Payload {
+    let mut out = String::with_capacity(text.len().min(cfg.max_string) + 2);
+    write_str(&mut out, text, cfg.max_string);
+    Payload(out.into_boxed_str())
+}
+
+/// Writes `s` as a JSON string, cut to `max` bytes on a char boundary with a note of its size.
+fn write_str(out: &mut String, s: &str, max: usize) {
+    let (body, cut) = if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        (&s[..end], true)
+    } else {
+        (s, false)
+    };
+    out.push('"');
+    escape_into(out, body);
+    if cut {
+        let _ = write!(out, "…[truncated: {} bytes]", s.len());
+    }
+    out.push('"');
+}

@@ -1,0 +1,428 @@
+//! [`Capture`]: the `serde::Serializer` that writes a value's JSON text, safe, in one pass.
+
+use std::fmt::{self, Write as _};
+
+use serde::ser::{self, Serialize};
+
+use super::key::{map_key, PlainKey};
+use super::{display_text, write_str, Config, REDACTED};
+
+/// The error our serializer reports (only `Serialize` impls produce it).
+#[derive(Debug)]
+pub(crate) struct CaptureError(pub(super) String);
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+impl ser::Error for CaptureError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        CaptureError(display_text(&msg))
+    }
+}
+
+/// A JSON writer that never fails as a whole: see the module docs.
+pub(super) struct Capture<'a> {
+    pub(super) out: &'a mut String,
+    pub(super) cfg: &'a Config,
+    pub(super) depth: usize,
+}
+
+pub(super) type Res = Result<(), CaptureError>;
+
+impl Capture<'_> {
+    /// Serialises one value in place; on failure its partial output is replaced by a readable
+    /// string, and on too much depth the value is not visited at all.
+    pub(super) fn guarded<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if self.depth >= self.cfg.max_depth {
+            self.out.push_str("\"[depth limit]\"");
+            return;
+        }
+        let mark = self.out.len();
+        let depth = self.depth;
+        self.depth += 1;
+        let result = value.serialize(&mut *self);
+        self.depth = depth;
+        if let Err(e) = result {
+            self.out.truncate(mark);
+            let text = format!("[unserializable: {e}]");
+            write_str(self.out, &text, self.cfg.max_string);
+        }
+    }
+
+    fn str(&mut self, s: &str) {
+        write_str(self.out, s, self.cfg.max_string);
+    }
+
+    /// An integer, as its `Display` text.
+    fn integer(&mut self, v: impl itoa::Integer) {
+        self.out.push_str(itoa::Buffer::new().format(v));
+    }
+
+    /// A float, as its `Debug` text (`null` if it is not finite).
+    fn float(&mut self, v: f64) {
+        if !v.is_finite() {
+            self.out.push_str("null");
+        } else if zmij_writes_debug_text(v) {
+            self.out.push_str(zmij::Buffer::new().format_finite(v));
+        } else {
+            let _ = write!(self.out, "{v:?}");
+        }
+    }
+
+    fn begin_variant(&mut self, variant: &str) {
+        self.out.push('{');
+        self.str(variant);
+        self.out.push(':');
+    }
+}
+
+/// Whether zmij writes the same text for `v` (finite) as `{v:?}` does. Both write the shortest
+/// digits that read back as `v` (the closest to it if several do), but:
+/// - `{:?}` writes an exponent below 1e-4 and from 1e16 on, zmij in other places and with a
+///   `+` in positive ones: only plain decimals are left to zmij;
+/// - when two are equally close, they may pick different ones (`{:?}` rounds such a tie away
+///   from zero, zmij to even). That needs `v` exactly halfway between them, so `v`'s exact
+///   decimal expansion would have at most 18 significant digits (at most 17 for the shortest,
+///   then a `5`). It is longer for most fractions; integers below 1e16 are written whole,
+///   with no tie.
+fn zmij_writes_debug_text(v: f64) -> bool {
+    if v == 0.0 {
+        return true;
+    }
+    if !(1e-4..1e16).contains(&v.abs()) {
+        return false;
+    }
+    let bits = v.to_bits();
+    // `v` is normal in this range: `mantissa * 2^(exponent - 1075)`, with the implicit bit.
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let zeros = mantissa.trailing_zeros();
+    // `v = m * 2^e` with `m` odd, of `significant` bits.
+    let significant = i64::from(53 - zeros);
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1075 + i64::from(zeros);
+    if e >= 0 {
+        return true;
+    }
+    // `v = m * 5^-e / 10^-e`: its exact expansion has the digits of `m * 5^-e`, more than
+    // `(significant - 1) * log10(2) - e * log10(5)` of them (both logs rounded down here).
+    (significant - 1) * 30_102 - e * 69_897 >= 18 * 100_000
+}
+
+impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
+    type Ok = ();
+    type Error = CaptureError;
+    type SerializeSeq = Compound<'a, 'b>;
+    type SerializeTuple = Compound<'a, 'b>;
+    type SerializeTupleStruct = Compound<'a, 'b>;
+    type SerializeTupleVariant = Compound<'a, 'b>;
+    type SerializeMap = Compound<'a, 'b>;
+    type SerializeStruct = Compound<'a, 'b>;
+    type SerializeStructVariant = Compound<'a, 'b>;
+
+    fn serialize_bool(self, v: bool) -> Res {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_i16(self, v: i16) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_i32(self, v: i32) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_u16(self, v: u16) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_u32(self, v: u32) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_u64(self, v: u64) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Res {
+        self.integer(v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Res {
+        if v.is_finite() {
+            let _ = write!(self.out, "{v:?}");
+        } else {
+            self.out.push_str("null");
+        }
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Res {
+        self.float(v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Res {
+        let mut buf = [0; 4];
+        self.str(v.encode_utf8(&mut buf));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Res {
+        self.str(v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Res {
+        let text = String::from_utf8_lossy(v);
+        self.str(&text);
+        Ok(())
+    }
+    fn serialize_none(self) -> Res {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Res {
+        self.guarded(value);
+        Ok(())
+    }
+    fn serialize_unit(self) -> Res {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Res {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Res {
+        self.str(variant);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Res {
+        self.guarded(value);
+        Ok(())
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Res {
+        self.begin_variant(variant);
+        self.guarded(value);
+        self.out.push('}');
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.out.push('[');
+        Ok(Compound::new(self, "]"))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.begin_variant(variant);
+        self.out.push('[');
+        Ok(Compound::new(self, "]}"))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.out.push('{');
+        Ok(Compound::new(self, "}"))
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.out.push('{');
+        Ok(Compound::new(self, "}"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, 'b>, CaptureError> {
+        self.begin_variant(variant);
+        self.out.push('{');
+        Ok(Compound::new(self, "}}"))
+    }
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Res {
+        let text = display_text(value);
+        self.str(&text);
+        Ok(())
+    }
+}
+
+/// A sequence, map or struct being written.
+pub(crate) struct Compound<'a, 'b> {
+    ser: &'b mut Capture<'a>,
+    first: bool,
+    close: &'static str,
+    /// The value of the current map entry is a secret.
+    redact_next: bool,
+}
+
+impl<'a, 'b> Compound<'a, 'b> {
+    fn new(ser: &'b mut Capture<'a>, close: &'static str) -> Self {
+        Compound {
+            ser,
+            first: true,
+            close,
+            redact_next: false,
+        }
+    }
+
+    fn comma(&mut self) {
+        if !self.first {
+            self.ser.out.push(',');
+        }
+        self.first = false;
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.comma();
+        self.ser.str(key);
+        self.ser.out.push(':');
+        if self.ser.cfg.is_secret(key) {
+            self.ser.out.push_str(REDACTED);
+        } else {
+            self.ser.guarded(value);
+        }
+    }
+
+    fn end_compound(self) -> Res {
+        self.ser.out.push_str(self.close);
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        self.comma();
+        self.ser.guarded(value);
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+/// Tuples of every kind are written as sequences.
+macro_rules! as_seq {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = CaptureError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Res {
+                self.end_compound()
+            }
+        }
+    )*};
+}
+
+as_seq!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Res {
+        self.comma();
+        let mark = self.ser.out.len();
+        let plain = PlainKey {
+            ser: &mut *self.ser,
+            redact: &mut self.redact_next,
+            depth: 0,
+        };
+        if key.serialize(plain).is_err() {
+            self.ser.out.truncate(mark);
+            let key = map_key(key, self.ser.cfg);
+            self.redact_next = self.ser.cfg.is_secret(&key);
+            self.ser.str(&key);
+        }
+        self.ser.out.push(':');
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        if std::mem::take(&mut self.redact_next) {
+            self.ser.out.push_str(REDACTED);
+        } else {
+            self.ser.guarded(value);
+        }
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
+        self.field(key, value);
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
+        self.field(key, value);
+        Ok(())
+    }
+    fn end(self) -> Res {
+        self.end_compound()
+    }
+}

@@ -1,0 +1,94 @@
+//! The records `log_simple` opens by itself (an iteration and an interaction), and when they close.
+
+use super::{with, Local};
+use crate::clock;
+use crate::record::{Kind, Record};
+use crate::Level;
+
+impl Local {
+    /// Closes the `log_simple` records that an explicit iteration (both) or interaction (the
+    /// interaction) would otherwise open inside.
+    pub(super) fn close_implicit_before(&mut self, kind: Kind) {
+        while let Some((_, rec)) = self.implicit.last() {
+            let on_top = self.top().is_some_and(|f| f.id == rec.id);
+            if !on_top || (kind == Kind::Interaction && rec.kind == Kind::Iteration) {
+                break;
+            }
+            self.close_last_implicit();
+        }
+    }
+
+    pub(super) fn close_last_implicit(&mut self) {
+        self.close_last_implicit_at(clock::now());
+    }
+
+    pub(super) fn close_last_implicit_at(&mut self, end: u64) {
+        if let Some((serial, mut rec)) = self.implicit.pop() {
+            rec.end = end.max(rec.start);
+            self.close(rec, serial);
+        }
+    }
+
+    /// A record is closing: the `log_simple` records opened inside it close with it, at its end.
+    #[cold]
+    pub(super) fn close_implicit_above(&mut self, id: u64, end: u64) {
+        let Some(pos) = self.stack.iter().rposition(|f| f.id == id) else {
+            return;
+        };
+        while let Some((_, last)) = self.implicit.last() {
+            if !self.stack[pos + 1..].iter().any(|f| f.id == last.id) {
+                break;
+            }
+            self.close_last_implicit_at(end);
+        }
+    }
+
+    /// Closes this thread's `log_simple` records of workflow `serial`.
+    pub(super) fn close_implicit_of(&mut self, serial: u64) {
+        while let Some(i) = self.implicit.iter().rposition(|(s, _)| *s == serial) {
+            let (serial, mut rec) = self.implicit.remove(i);
+            rec.end = clock::now();
+            self.close(rec, serial);
+        }
+    }
+}
+
+/// `log_simple`: opens an iteration and an interaction for `agent` when nothing is open, then records
+/// `rec` (an instant action) where it belongs.
+pub(crate) fn log_simple(agent: &str, rec: Record) {
+    with(|l| {
+        let Some(shared) = l.current() else { return };
+        if !shared.records_enabled(Level::Info) {
+            return;
+        }
+        let serial = shared.serial;
+        // Our own interaction for another agent on top: replace it.
+        if let Some((s, last)) = l.implicit.last() {
+            let on_top = l.top().is_some_and(|f| f.id == last.id);
+            if *s == serial && on_top && last.kind == Kind::Interaction && last.name != agent {
+                l.close_last_implicit();
+            }
+        }
+        if l.top().is_none() {
+            let mut it = Record::new(Kind::Iteration, "".into());
+            if l.open(&mut it, Level::Info).is_some() {
+                l.implicit.push((serial, it));
+            }
+        }
+        // An iteration (ours or the user's) with no interaction open: open one for the agent,
+        // as the seed's `log_simple` does.
+        if l.top().is_some_and(|top| top.kind == Kind::Iteration) {
+            let mut inter = Record::new(Kind::Interaction, agent.to_owned().into());
+            if l.open(&mut inter, Level::Info).is_some() {
+                l.implicit.push((serial, inter));
+            }
+        }
+        let mut rec = rec;
+        rec.id = l.next_id();
+        rec.parent = l.top().map_or(0, |f| f.id);
+        rec.thread = l.thread();
+        rec.start = clock::now();
+        rec.end = rec.start;
+        l.push(rec, serial);
+    });
+}

@@ -1,0 +1,302 @@
+//! The per-thread state: which workflow this thread logs into, the stack of open records, and the
+//! buffer of finished records that goes to the workflow's collector in batches.
+//!
+//! Nothing here takes a lock on the open/close path. Every entry point goes through
+//! `try_with` + `try_borrow_mut`: during thread teardown, or if a `Serialize` impl logs while a
+//! record is being written, the call degrades instead of panicking.
+
+mod implicit;
+mod open;
+mod scope;
+mod stack;
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::registry::{self, GLOBAL, GLOBAL_GEN};
+use super::workflow::LiveWorkflow;
+use crate::capture;
+use crate::clock;
+use crate::record::{register_thread, Kind, Record};
+use crate::util::{lock, report};
+use crate::Level;
+
+pub(crate) use implicit::log_simple;
+pub(crate) use open::{close, close_in_place, open_in_place, OpenRecord};
+pub(crate) use scope::{enter, Entered};
+
+/// A thread hands its finished records over at least this often (in milliseconds) while it keeps
+/// logging, and before a timed record opens, so that a crash loses little from the journal.
+const HAND_OVER_MS: u64 = 1;
+/// Ids are handed to threads in blocks, so that opening a record touches no shared counter.
+const ID_BLOCK: u64 = 4096;
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// An open record, as the stack knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) id: u64,
+    pub(crate) kind: Kind,
+}
+
+/// A workflow entered on this thread (`capture`, `Workflow::enter`, `Context::attach`, a poll
+/// of an instrumented future).
+struct Scope {
+    shared: Arc<LiveWorkflow>,
+    /// Frames at this index and above belong to this scope.
+    base: usize,
+    /// When a close leaves the stack this shallow, the buffer goes to the collector.
+    flush_depth: usize,
+    token: u64,
+}
+
+struct Local {
+    scopes: Vec<Scope>,
+    global: Option<Arc<LiveWorkflow>>,
+    global_gen: u64,
+    stack: Vec<Frame>,
+    buffer: Vec<Record>,
+    buffer_owner: Option<Arc<LiveWorkflow>>,
+    seen_epoch: u64,
+    /// Tick of the last hand-over that a record's time triggered.
+    last_flush: u64,
+    next_id: u64,
+    end_id: u64,
+    thread: u32,
+    /// Iteration and interaction opened by `log_simple`, with their workflow's serial.
+    implicit: Vec<(u64, Record)>,
+    next_token: u64,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const {
+        RefCell::new(Local {
+            scopes: Vec::new(),
+            global: None,
+            global_gen: u64::MAX,
+            stack: Vec::new(),
+            buffer: Vec::new(),
+            buffer_owner: None,
+            seen_epoch: 0,
+            last_flush: 0,
+            next_id: 0,
+            end_id: 0,
+            thread: u32::MAX,
+            implicit: Vec::new(),
+            next_token: 0,
+        })
+    };
+}
+
+/// Runs `f` on this thread's state, or returns `None` if it is unavailable (thread teardown,
+/// re-entrant call).
+#[inline]
+fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut l| f(&mut l)))
+        .ok()
+        .flatten()
+}
+
+impl Local {
+    /// The workflow this thread logs into: the innermost entered one, else the global one.
+    #[inline]
+    fn current(&mut self) -> Option<&Arc<LiveWorkflow>> {
+        if !self.scopes.is_empty() {
+            return self.scopes.last().map(|scope| &scope.shared);
+        }
+        let gen = GLOBAL_GEN.load(Ordering::Acquire);
+        if gen != self.global_gen {
+            self.reload_global(gen);
+        }
+        self.global.as_ref()
+    }
+
+    /// The global workflow changed since this thread last looked.
+    #[cold]
+    #[inline(never)]
+    fn reload_global(&mut self, gen: u64) {
+        self.global = lock(&GLOBAL).clone();
+        self.global_gen = gen;
+    }
+
+    #[inline]
+    fn base(&self) -> usize {
+        self.scopes.last().map_or(0, |s| s.base)
+    }
+
+    #[inline]
+    fn flush_depth(&self) -> usize {
+        self.scopes.last().map_or(0, |s| s.flush_depth)
+    }
+
+    /// The innermost open record this thread can see in its current workflow.
+    #[inline]
+    fn top(&self) -> Option<Frame> {
+        let base = self.base();
+        if self.stack.len() > base {
+            self.stack.last().copied()
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn next_id(&mut self) -> u64 {
+        if self.next_id == self.end_id {
+            self.next_id = NEXT_ID.fetch_add(ID_BLOCK, Ordering::Relaxed);
+            self.end_id = self.next_id + ID_BLOCK;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    #[inline]
+    fn thread(&mut self) -> u32 {
+        if self.thread == u32::MAX {
+            self.thread = register_thread();
+        }
+        self.thread
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        // The thread is exiting: what it logged must still reach its workflow.
+        while !self.implicit.is_empty() {
+            self.close_last_implicit();
+        }
+        self.flush();
+    }
+}
+
+pub(super) fn report_orphan() {
+    use std::sync::atomic::AtomicBool;
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    if !REPORTED.swap(true, Ordering::Relaxed) {
+        report(format_args!(
+            "a record closed after its workflow was written was dropped"
+        ));
+    }
+}
+
+/// Where an action opened, for its record: filled in by the caller, so that a guard is built
+/// Takes the frame that `open` just pushed off this thread's stack again (an async record is
+/// entered per poll), and returns its workflow.
+pub(crate) fn leave_frame(frame: Frame, serial: u64) -> Option<Arc<LiveWorkflow>> {
+    with(|l| {
+        if l.stack.last() == Some(&frame) {
+            l.stack.pop();
+        }
+        l.owner(serial)
+    })
+    .flatten()
+}
+
+/// Records an instant record (an event or a `.log()`ged action) under the innermost open record.
+/// `level: None` skips the workflow's record level (log events were filtered by their logger).
+pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
+    if cfg!(feature = "off") {
+        return;
+    }
+    with(|l| {
+        let Some(shared) = l.current() else { return };
+        if level.is_some_and(|level| !shared.records_enabled(level)) {
+            return;
+        }
+        let serial = shared.serial;
+        rec.id = l.next_id();
+        rec.parent = l.top().map_or(0, |f| f.id);
+        rec.thread = l.thread();
+        if rec.start == 0 {
+            rec.start = clock::now();
+        }
+        rec.end = rec.start;
+        l.push(rec, serial);
+    });
+}
+
+/// Whether a record of `kind` at `level` is worth making: the one test that guards, builders
+/// and macros run before they build a record (its name, its input). Opening it then decides for
+/// good, by the same workflow's level ([`open_in_place`]).
+///
+/// An action or event costs one relaxed load when no workflow anywhere keeps `level` (nothing
+/// at all with the `off` feature), and no more otherwise: opening it looks at this thread's
+/// workflow anyway. An iteration or interaction (rare, and whose agent name may be formatted)
+/// also looks at this thread's workflow.
+#[inline(always)]
+pub(crate) fn wanted(kind: Kind, level: Level) -> bool {
+    match kind {
+        Kind::Action | Kind::Event => registry::any_enabled(level),
+        Kind::Iteration | Kind::Interaction => enabled(level),
+    }
+}
+
+/// Whether this thread's current workflow keeps records at `level`: one relaxed load when no
+/// workflow anywhere does, else a look at this thread's state.
+#[inline]
+pub(crate) fn enabled(level: Level) -> bool {
+    registry::any_enabled(level)
+        && with(|l| l.current().is_some_and(|s| s.records_enabled(level))).unwrap_or(false)
+}
+
+/// Runs `f` with this thread's current workflow, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<LiveWorkflow>) -> R) -> Option<R> {
+    if cfg!(feature = "off") {
+        return None;
+    }
+    let shared = with(|l| l.current().cloned()).flatten()?;
+    Some(f(&shared))
+}
+
+/// Whether this thread's current workflow keeps records at `level` (`None` if not), with its
+/// capture settings (`Some(None)`: the defaults), in one look at the thread's state.
+pub(crate) fn capture_settings(level: Level) -> Option<Option<Arc<capture::Config>>> {
+    if !registry::any_enabled(level) {
+        return None;
+    }
+    with(|l| {
+        let shared = l.current()?;
+        shared
+            .records_enabled(level)
+            .then(|| shared.payload.clone())
+    })
+    .flatten()
+}
+
+/// The capture settings of this thread's current workflow, unless they are the defaults.
+pub(crate) fn payload_config() -> Option<Arc<capture::Config>> {
+    with(|l| l.current().and_then(|s| s.payload.clone())).flatten()
+}
+
+/// This thread's current workflow and innermost open record.
+pub(crate) fn place() -> Option<(Arc<LiveWorkflow>, Option<Frame>)> {
+    with(|l| {
+        // Another thread is about to log under our open records: their open notices must
+        // reach the journal first, or a crash would leave its records without parents.
+        l.flush();
+        let top = l.top();
+        l.current().map(|s| (s.clone(), top))
+    })
+    .flatten()
+}
+/// Hands over what this thread holds for `shared`: its `log_simple` records are closed and its
+/// buffer is flushed. Used by `flush` and `finish`.
+pub(crate) fn flush_for(shared: &LiveWorkflow) {
+    with(|l| {
+        l.close_implicit_of(shared.serial);
+        if l.buffer_owner
+            .as_ref()
+            .is_some_and(|o| o.serial == shared.serial)
+        {
+            l.flush();
+        }
+    });
+}
+
+/// Flushes this thread's buffer to whatever workflow it belongs to.
+pub(crate) fn flush_buffer() {
+    with(|l| l.flush());
+}

@@ -1,0 +1,89 @@
+//! The one primitive that opens and closes a record, for guards and macros alike.
+
+use super::{report_orphan, with};
+use crate::clock;
+use crate::record::{drop_status, Record};
+use crate::runtime::registry;
+use crate::Level;
+
+/// Closes an open record (its `end` must be set).
+#[inline]
+pub(crate) fn close(rec: Record, serial: u64) {
+    let mut slot = Some(OpenRecord { rec, serial });
+    with(|l| {
+        if let Some(OpenRecord { rec, serial }) = slot.take() {
+            l.close(rec, serial);
+        }
+    });
+    if let Some(OpenRecord { rec, serial }) = slot {
+        close_elsewhere(rec, serial);
+    }
+}
+
+/// An open record and its workflow's serial, as a guard keeps it: the one form an open record
+/// takes outside this thread's stack (where it is a [`Frame`](super::Frame)).
+#[derive(Debug)]
+pub(crate) struct OpenRecord {
+    pub(crate) rec: Record,
+    pub(crate) serial: u64,
+}
+
+impl OpenRecord {
+    /// A record about to be opened by [`open_in_place`].
+    #[inline(always)]
+    pub(crate) fn new(rec: Record) -> OpenRecord {
+        OpenRecord { rec, serial: 0 }
+    }
+}
+
+/// Opens the record in `slot` where it lies (a guard's field: no copy), or empties `slot` if
+/// no workflow keeps it at `level`. The caller has checked [`wanted`](super::wanted).
+#[inline(never)]
+pub(crate) fn open_in_place(slot: &mut Option<OpenRecord>, level: Level) {
+    let Some(open) = slot else { return };
+    match with(|l| l.open(&mut open.rec, level)).flatten() {
+        Some(serial) => open.serial = serial,
+        None => *slot = None,
+    }
+}
+
+/// Closes the open record in `slot` now (`panicked` if the thread is unwinding) and empties
+/// `slot`: the record is copied once, from the guard into the thread's buffer.
+#[inline(never)]
+pub(crate) fn close_in_place(slot: &mut Option<OpenRecord>) {
+    let Some(open) = slot else { return };
+    open.rec.end = clock::now();
+    open.rec.status = drop_status(open.rec.status);
+    with(|l| l.close_slot(slot));
+    if let Some(OpenRecord { rec, serial }) = slot.take() {
+        close_elsewhere(rec, serial);
+    }
+}
+
+/// Moves the record in `slot` to the end of `buffer`, leaving `slot` empty, with one copy of
+/// it: `slot.take()` and then `push` copy it twice, as the taken value must be kept aside
+/// across the push's possible growth.
+#[inline(always)]
+pub(super) fn move_into(buffer: &mut Vec<Record>, slot: &mut Option<OpenRecord>) {
+    buffer.reserve(1);
+    let Some(open) = slot.as_mut() else { return };
+    let len = buffer.len();
+    // SAFETY: `reserve(1)` made room for a record at `len`. The record is copied there bitwise,
+    // then the buffer's length takes it in and `slot` is overwritten with `None` without
+    // dropping what it held (the record, now the buffer's, and a `u64`): the record is owned
+    // once, by the buffer, and nothing in between can panic.
+    unsafe {
+        std::ptr::copy_nonoverlapping(&open.rec, buffer.as_mut_ptr().add(len), 1);
+        buffer.set_len(len + 1);
+        std::ptr::write(slot, None);
+    }
+}
+
+/// This thread's state is gone (teardown) or busy: hands the record over directly.
+#[cold]
+pub(super) fn close_elsewhere(rec: Record, serial: u64) {
+    match registry::find(serial) {
+        Some(shared) => shared.submit(&mut vec![rec]),
+        None => report_orphan(),
+    }
+}

@@ -1,0 +1,84 @@
+//! Entering a workflow on this thread (`capture`, `Workflow::enter`, `Context::attach`, a poll of
+//! an instrumented future), and leaving it.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::{with, Frame, Scope};
+use crate::runtime::workflow::LiveWorkflow;
+
+/// Keeps a workflow entered on this thread; leaving it restores the thread's previous place.
+#[derive(Debug)]
+pub(crate) struct Entered {
+    token: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Enters `shared` on this thread, optionally under an open record of it (`Context::attach`).
+pub(crate) fn enter(shared: &Arc<LiveWorkflow>, parent: Option<Frame>) -> Entered {
+    let token = with(|l| {
+        l.next_token += 1;
+        let token = l.next_token;
+        let base = l.stack.len();
+        if let Some(frame) = parent {
+            l.stack.push(frame);
+        }
+        l.scopes.push(Scope {
+            shared: shared.clone(),
+            base,
+            flush_depth: l.stack.len(),
+            token,
+        });
+        token
+    })
+    .unwrap_or(0);
+    Entered {
+        token,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        if self.token == 0 {
+            return;
+        }
+        let token = self.token;
+        with(|l| {
+            let Some(i) = l.scopes.iter().rposition(|s| s.token == token) else {
+                return;
+            };
+            let serial = l.scopes[i].shared.serial;
+            if i == l.scopes.len() - 1 {
+                // Only the scope's own `log_simple` records: an outer scope of the same
+                // workflow keeps its own.
+                let base = l.scopes[i].base;
+                while let Some((s, rec)) = l.implicit.last() {
+                    let frames = l.stack.get(base..).unwrap_or_default();
+                    let mine = *s == serial && frames.iter().any(|f| f.id == rec.id);
+                    if !mine {
+                        break;
+                    }
+                    l.close_last_implicit();
+                }
+            }
+            if l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) {
+                l.flush();
+            }
+            let scope = l.scopes.remove(i);
+            // The scope's own frames go: up to where a scope entered after it (and still
+            // entered: guards may drop out of order) begins. Frames a leaked guard left open
+            // are forgotten here; the guard still closes its record when it drops.
+            let end = l.scopes.get(i).map_or(l.stack.len(), |next| next.base);
+            let (start, end) = (scope.base.min(l.stack.len()), end.min(l.stack.len()));
+            if start < end {
+                l.stack.drain(start..end);
+                let removed = end - start;
+                for s in &mut l.scopes[i..] {
+                    s.base = s.base.saturating_sub(removed);
+                    s.flush_depth = s.flush_depth.saturating_sub(removed);
+                }
+            }
+        });
+    }
+}

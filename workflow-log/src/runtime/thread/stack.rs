@@ -1,0 +1,236 @@
+//! Opening and closing records on the thread's stack, and handing its buffer over.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::open::{move_into, OpenRecord};
+use super::{report_orphan, Frame, Local, HAND_OVER_MS};
+use crate::clock;
+use crate::record::{Kind, Record, AUTO_NUMBER};
+use crate::runtime::registry;
+use crate::runtime::workflow::LiveWorkflow;
+use crate::sink::collector::BATCH;
+use crate::Level;
+
+impl Local {
+    /// Fills in the place of `rec` (id, parent, thread, start, auto-number) and pushes its frame.
+    /// Returns the workflow's serial, or `None` if no workflow keeps it: the one decision of
+    /// whether a record is kept.
+    #[inline(always)]
+    pub(super) fn open(&mut self, rec: &mut Record, level: Level) -> Option<u64> {
+        let shared = self.current()?;
+        if !shared.records_enabled(level) {
+            return None;
+        }
+        let serial = shared.serial;
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            return self.open_big(rec, serial);
+        }
+        rec.id = self.next_id();
+        rec.parent = self.top().map_or(0, |f| f.id);
+        rec.thread = self.thread();
+        rec.start = clock::now();
+        self.stack.push(Frame {
+            id: rec.id,
+            kind: rec.kind,
+        });
+        if !self.buffer.is_empty()
+            && rec.start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
+        {
+            // A timed record may block for long (an LLM call): what closed before it should
+            // not wait in this thread's buffer meanwhile.
+            self.flush_at(rec.start);
+        }
+        Some(serial)
+    }
+
+    /// `open` for an iteration or an interaction (these open rarely): they close the
+    /// `log_simple` records they replace, take their number, and hand an open notice over at
+    /// once, so that a crash keeps at least the names and places of the big records.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn open_big(&mut self, rec: &mut Record, serial: u64) -> Option<u64> {
+        if !self.implicit.is_empty() {
+            self.close_implicit_before(rec.kind);
+        }
+        rec.id = self.next_id();
+        rec.parent = self.top().map_or(0, |f| f.id);
+        rec.thread = self.thread();
+        rec.start = clock::now();
+        if rec.kind == Kind::Iteration && rec.number == AUTO_NUMBER {
+            rec.number = self.current()?.next_iteration_number(rec.parent);
+        }
+        self.stack.push(Frame {
+            id: rec.id,
+            kind: rec.kind,
+        });
+        self.push(rec.open_notice(), serial);
+        self.flush_at(rec.start);
+        Some(serial)
+    }
+
+    /// Removes `id`'s frame, wherever it is (guards may drop out of order).
+    #[inline]
+    pub(super) fn remove_frame(&mut self, id: u64) {
+        if self.stack.last().is_some_and(|f| f.id == id) {
+            self.stack.pop();
+            // A scope entered above the frame (its guard dropped before the scope left)
+            // now begins one lower. Bases only grow along `scopes`: the last one tells.
+            let i = self.stack.len();
+            if self.scopes.last().is_some_and(|s| s.base > i) {
+                self.frame_removed_at(i);
+            }
+            return;
+        }
+        self.remove_frame_below(id);
+    }
+
+    #[cold]
+    pub(super) fn remove_frame_below(&mut self, id: u64) {
+        if let Some(i) = self.stack.iter().rposition(|f| f.id == id) {
+            self.stack.remove(i);
+            self.frame_removed_at(i);
+        }
+    }
+
+    /// The frame at `i` is gone: the scopes whose frames began above it begin one lower.
+    #[cold]
+    pub(super) fn frame_removed_at(&mut self, i: usize) {
+        for scope in &mut self.scopes {
+            if scope.base > i {
+                scope.base -= 1;
+                scope.flush_depth = scope.flush_depth.saturating_sub(1);
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn close(&mut self, rec: Record, serial: u64) {
+        if !self.implicit.is_empty() {
+            self.close_implicit_above(rec.id, rec.end);
+        }
+        self.remove_frame(rec.id);
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            self.forget_counter(rec.id, serial);
+        }
+        self.push(rec, serial);
+    }
+
+    /// `close` for the record in a guard's `slot`, which it empties: the record is read where
+    /// it lies and copied once, into the buffer.
+    #[inline(always)]
+    pub(super) fn close_slot(&mut self, slot: &mut Option<OpenRecord>) {
+        let Some(open) = slot.as_ref() else { return };
+        let (id, end, kind, serial) = (open.rec.id, open.rec.end, open.rec.kind, open.serial);
+        if !self.implicit.is_empty() {
+            self.close_implicit_above(id, end);
+        }
+        self.remove_frame(id);
+        if matches!(kind, Kind::Iteration | Kind::Interaction) {
+            self.forget_counter(id, serial);
+        }
+        let epoch = match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
+            _ => {
+                if let Some(open) = slot.take() {
+                    self.push_to_new_owner(open.rec, serial);
+                }
+                return;
+            }
+        };
+        move_into(&mut self.buffer, slot);
+        self.after_push(epoch, end);
+    }
+
+    /// Drops the iteration counter of a record that closed (without cloning the workflow's
+    /// `Arc` when it is the buffer's: two threads closing records would fight over its count).
+    pub(super) fn forget_counter(&mut self, id: u64, serial: u64) {
+        match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => owner.forget_counter(id),
+            _ => {
+                if let Some(owner) = self.owner(serial) {
+                    owner.forget_counter(id);
+                }
+            }
+        }
+    }
+
+    /// The workflow with this serial, as cheaply as it can be found.
+    pub(super) fn owner(&mut self, serial: u64) -> Option<Arc<LiveWorkflow>> {
+        if let Some(owner) = &self.buffer_owner {
+            if owner.serial == serial {
+                return Some(owner.clone());
+            }
+        }
+        if let Some(s) = self.scopes.iter().rev().find(|s| s.shared.serial == serial) {
+            return Some(s.shared.clone());
+        }
+        if let Some(g) = self.current() {
+            if g.serial == serial {
+                return Some(g.clone());
+            }
+        }
+        registry::find(serial)
+    }
+
+    /// Puts a finished record in the buffer, and hands the buffer over when it is full, when the
+    /// thread's outermost record closed, or when a flush was asked for.
+    #[inline]
+    pub(super) fn push(&mut self, rec: Record, serial: u64) {
+        let epoch = match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
+            _ => return self.push_to_new_owner(rec, serial),
+        };
+        let at = rec.end;
+        self.buffer.push(rec);
+        self.after_push(epoch, at);
+    }
+
+    /// A record that ended `at` went into the buffer: hands the buffer over when it is full,
+    /// when the thread's outermost record closed, when a flush was asked for (`epoch`), or when
+    /// the last hand-over is old.
+    #[inline(always)]
+    pub(super) fn after_push(&mut self, epoch: u64, at: u64) {
+        if self.buffer.len() >= BATCH
+            || self.stack.len() <= self.flush_depth()
+            || epoch != self.seen_epoch
+            || at.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
+        {
+            self.seen_epoch = epoch;
+            self.flush_at(at);
+        }
+    }
+
+    /// `push` when the buffer holds another workflow's records (or none yet).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn push_to_new_owner(&mut self, rec: Record, serial: u64) {
+        self.flush();
+        match self.owner(serial) {
+            Some(owner) => {
+                self.buffer_owner = Some(owner);
+                self.push(rec, serial);
+            }
+            None => report_orphan(),
+        }
+    }
+
+    /// `flush`, noting when: records then reach the journal within about
+    /// [`HAND_OVER_MS`] of their close while the thread keeps logging.
+    pub(super) fn flush_at(&mut self, tick: u64) {
+        self.last_flush = tick;
+        self.flush();
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn flush(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        if let Some(owner) = &self.buffer_owner {
+            owner.submit(&mut self.buffer);
+        }
+        self.buffer.clear();
+    }
+}
