@@ -98,6 +98,7 @@ pub use api::guard::{
     InteractionGuard, IterationBuilder, IterationGuard,
 };
 pub use api::logger::{logger, Logger};
+pub use api::usage::usage;
 pub use api::workflow::{
     capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
     FILTER_ENV, LOGS_DIR_ENV,

@@ -10,4 +10,5 @@
 pub(crate) mod registry;
 pub(crate) mod settings;
 pub(crate) mod thread;
+pub(crate) mod usage;
 pub(crate) mod workflow;

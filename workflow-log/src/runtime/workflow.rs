@@ -41,6 +41,8 @@ pub(crate) struct LiveWorkflow {
     pub(crate) output: Output,
     /// How values are captured; `None` for the defaults.
     pub(crate) payload: Option<Arc<capture::Config>>,
+    /// Dollars per million input and output tokens, by model.
+    pub(crate) prices: Vec<(Box<str>, f64, f64)>,
     collector: Arc<Collector>,
     pub(crate) journal: Option<Journal>,
     /// Bumped by `flush` and `finish`: each thread hands its buffer over at its next close.
@@ -112,6 +114,16 @@ impl LiveWorkflow {
             })
     }
 
+    /// The price of `model`: its own, else that of the longest priced name it starts with
+    /// (`gpt-4o` prices `gpt-4o-2024-08-06`).
+    pub(crate) fn price_of(&self, model: &str) -> Option<(f64, f64)> {
+        self.prices
+            .iter()
+            .filter(|(name, _, _)| model.starts_with(&**name))
+            .max_by_key(|(name, _, _)| name.len())
+            .map(|(_, input, output)| (*input, *output))
+    }
+
     /// The number of the next auto-numbered iteration under `parent`.
     pub(crate) fn next_iteration_number(&self, parent: u64) -> u64 {
         if parent == 0 {
@@ -164,6 +176,8 @@ pub(crate) struct Setup<'a> {
     pub(crate) payload: Option<Arc<capture::Config>>,
     /// The journal's path and settings, if it keeps one.
     pub(crate) journal: Option<(PathBuf, &'a journal::Options)>,
+    /// Dollars per million input and output tokens, by model.
+    pub(crate) prices: Vec<(Box<str>, f64, f64)>,
 }
 
 impl LiveWorkflow {
@@ -193,6 +207,7 @@ impl LiveWorkflow {
             pretty: setup.pretty,
             output: setup.output,
             payload: setup.payload,
+            prices: setup.prices,
             collector,
             journal,
             flush_epoch: AtomicU64::new(0),
