@@ -9,9 +9,10 @@ use super::{WorkflowGuard, DEFAULT_LOGS_DIR, FILTER_ENV, LOGS_DIR_ENV};
 use crate::capture;
 use crate::level::Filter;
 use crate::record::Status;
-use crate::runtime::registry::{self, GLOBAL, GLOBAL_GEN};
+use crate::runtime::lifecycle::{self, Setup};
+use crate::runtime::registry::{GLOBAL, GLOBAL_GEN};
 use crate::runtime::thread;
-use crate::runtime::workflow::{LiveWorkflow, Output, Setup};
+use crate::runtime::workflow::{LiveWorkflow, Output};
 use crate::sink::journal::{self, Durability};
 use crate::util::{create_private, lock, run_id, sanitize_file_name};
 use crate::{Error, Level};
@@ -251,7 +252,7 @@ impl WorkflowBuilder {
         })?;
         if keeps_journal {
             // A panic (also under `panic = "abort"`) flushes every live journal first.
-            registry::install_panic_hook();
+            lifecycle::install_panic_hook();
         }
         Ok(live)
     }

@@ -320,3 +320,15 @@ pub(crate) fn flush_for(shared: &LiveWorkflow) {
 pub(crate) fn flush_buffer() {
     with(|l| l.flush());
 }
+
+/// Hands this thread's records over and waits (up to `timeout` each) until every live
+/// workflow's journal has written them: the panic hook's last act.
+pub(crate) fn flush_all(timeout: std::time::Duration) {
+    let Some(live) = registry::try_live() else {
+        return;
+    };
+    flush_buffer();
+    for shared in live {
+        let _ = shared.flush_journal(Some(timeout));
+    }
+}
