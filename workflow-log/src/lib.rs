@@ -75,6 +75,7 @@
 
 mod clock;
 mod context;
+pub mod document;
 mod error;
 mod event;
 mod guard;
