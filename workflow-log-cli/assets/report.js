@@ -522,7 +522,13 @@
     const b = bars.get(n);
     if (b) b.classList.add("selected");
     renderDetails(n);
-    if (n.data.id !== undefined) history.replaceState(null, "", "#record-" + encodeURIComponent(n.data.id));
+    if (n.data.id !== undefined) {
+      try {
+        history.replaceState(null, "", "#record-" + encodeURIComponent(n.data.id));
+      } catch (e) {
+        // Some browsers refuse history changes on file:// pages; the link is a nicety.
+      }
+    }
   }
 
   function renderDetails(n) {
