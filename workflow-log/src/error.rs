@@ -61,6 +61,14 @@ pub enum Error {
         /// Why they were lost.
         reason: String,
     },
+    /// A file (or value) could not be read as a run: it is not JSON, is cut short, or is not a
+    /// workflow-log document.
+    Document {
+        /// The file at fault, when the run was read from one.
+        path: Option<PathBuf>,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -102,6 +110,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Document { path, reason } => match path {
+                Some(path) => write!(f, "`{}`: {reason}", path.display()),
+                None => f.write_str(reason),
+            },
         }
     }
 }

@@ -76,6 +76,7 @@
 mod api;
 mod capture;
 mod clock;
+pub mod document;
 mod error;
 mod level;
 mod record;
