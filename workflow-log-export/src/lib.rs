@@ -3,3 +3,4 @@
 //! Perfetto / Chrome trace files.
 
 pub mod otlp;
+pub mod perfetto;
