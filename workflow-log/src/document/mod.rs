@@ -76,41 +76,7 @@ impl Run {
 
     /// Reads a run from a journal (`<stem>.jsonl`), even one cut short by a crash.
     pub fn from_journal(path: &Path) -> Result<Run, Error> {
-        let file = std::fs::File::open(path).map_err(|e| Error::Io {
-            action: "read",
-            path: path.to_owned(),
-            source: e,
-        })?;
-        let mut first = Vec::new();
-        // The header is the first line; a journal's lines are short, so a bounded read will do.
-        let read = BufReader::new(file)
-            .take(1 << 20)
-            .read_until(b'\n', &mut first);
-        if let Err(e) = read {
-            return Err(Error::Io {
-                action: "read",
-                path: path.to_owned(),
-                source: e,
-            });
-        }
-        let header: Option<Value> = serde_json::from_slice(&first).ok();
-        let is_journal = header
-            .as_ref()
-            .and_then(|h| h.get("journal"))
-            .and_then(Value::as_str)
-            .is_some_and(|format| format.starts_with(SCHEMA_PREFIX));
-        if !is_journal {
-            let reason = if first.is_empty() {
-                "the file is empty".to_owned()
-            } else {
-                "not a workflow-log journal (its first line is not a journal header)".to_owned()
-            };
-            return Err(Error::Document {
-                path: Some(path.to_owned()),
-                reason,
-            });
-        }
-        Run::from_value(crate::recover(path)?).map_err(|e| e.at(path))
+        Run::from_value(read_journal(path)?).map_err(|e| e.at(path))
     }
 
     /// Reads a run from the bytes of a nested JSON document.
@@ -147,6 +113,46 @@ impl Run {
     fn deserialize_value(value: &Value) -> Result<Run, serde_json::Error> {
         serde::Deserialize::deserialize(value)
     }
+}
+
+/// The nested JSON of a journal, as [`recover`](crate::recover) rebuilds it, once the file's
+/// first line shows it is a workflow-log journal: the error names the file and says why not.
+pub fn read_journal(path: &Path) -> Result<Value, Error> {
+    let file = std::fs::File::open(path).map_err(|e| Error::Io {
+        action: "read",
+        path: path.to_owned(),
+        source: e,
+    })?;
+    let mut first = Vec::new();
+    // The header is the first line, and a short one: a bounded read will do.
+    let read = BufReader::new(file)
+        .take(1 << 20)
+        .read_until(b'\n', &mut first);
+    if let Err(e) = read {
+        return Err(Error::Io {
+            action: "read",
+            path: path.to_owned(),
+            source: e,
+        });
+    }
+    let header: Option<Value> = serde_json::from_slice(&first).ok();
+    let is_journal = header
+        .as_ref()
+        .and_then(|h| h.get("journal"))
+        .and_then(Value::as_str)
+        .is_some_and(|format| format.starts_with(SCHEMA_PREFIX));
+    if !is_journal {
+        let reason = if first.iter().all(u8::is_ascii_whitespace) {
+            "the file is empty"
+        } else {
+            "not a workflow-log journal (its first line is not a journal header)"
+        };
+        return Err(Error::Document {
+            path: Some(path.to_owned()),
+            reason: reason.to_owned(),
+        });
+    }
+    crate::recover(path)
 }
 
 fn document_error(reason: impl Into<String>) -> Error {
