@@ -159,6 +159,18 @@ fn langfuse_sends_the_credentials_it_was_given() {
 }
 
 #[test]
+fn settings_do_not_show_header_values() {
+    let settings = Settings {
+        endpoint: Some("http://user:pw-secret@h/v1/traces".into()),
+        headers: vec![("authorization".into(), "Bearer settings-secret".into())],
+        ..Settings::default()
+    };
+    let debug = format!("{settings:?}");
+    assert!(debug.contains("authorization"), "{debug}");
+    assert!(!debug.contains("secret"), "{debug}");
+}
+
+#[test]
 fn langfuse_without_keys_says_which_are_missing() {
     let settings = Settings {
         preset: Some(Preset::Langfuse),

@@ -27,7 +27,7 @@ enum Target {
 /// trace. Honours OTEL_EXPORTER_OTLP_ENDPOINT (`/v1/traces` appended),
 /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS and
 /// OTEL_EXPORTER_OTLP_PROTOCOL.
-#[derive(Debug, clap::Args)]
+#[derive(clap::Args)]
 struct OtlpArgs {
     /// A run's `.json`, its `.jsonl` journal (a crashed run), or a logs directory (its newest
     /// run)
@@ -56,6 +56,27 @@ struct OtlpArgs {
     /// Seconds one request may take
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     timeout: u64,
+}
+
+/// Header values may be API keys: `Debug` shows their names only.
+impl std::fmt::Debug for OtlpArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self
+            .headers
+            .iter()
+            .map(|h| h.split_once('=').map_or("[malformed]", |(k, _)| k))
+            .collect();
+        f.debug_struct("OtlpArgs")
+            .field("file", &self.file)
+            .field("endpoint", &self.endpoint)
+            .field("header_names", &headers)
+            .field("protocol", &self.protocol)
+            .field("project", &self.project)
+            .field("preset", &self.preset)
+            .field("gzip", &self.gzip)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Write a run as Chrome trace JSON for ui.perfetto.dev or chrome://tracing: a lane per agent,

@@ -48,7 +48,9 @@ impl FromStr for Preset {
 }
 
 /// What a caller (the `workflow-log export otlp` command) says explicitly.
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` shows the headers' names, not their values.
+#[derive(Clone, Default)]
 pub struct Settings {
     /// The full traces URL.
     pub endpoint: Option<String>,
@@ -60,6 +62,26 @@ pub struct Settings {
     pub project: Option<String>,
     /// A backend's preset.
     pub preset: Option<Preset>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(k, _)| format!("{k}: [REDACTED]"))
+            .collect();
+        f.debug_struct("Settings")
+            .field(
+                "endpoint",
+                &self.endpoint.as_deref().map(super::error::shown),
+            )
+            .field("headers", &headers)
+            .field("protocol", &self.protocol)
+            .field("project", &self.project)
+            .field("preset", &self.preset)
+            .finish()
+    }
 }
 
 /// Why no exporter could be made from the settings and the environment.
