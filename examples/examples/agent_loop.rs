@@ -62,7 +62,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(journal) = journal {
         println!("journal {}", journal.display());
     }
-    summarize(&path)
+    summarize(&path)?;
+    println!(
+        "look at it: cargo run -p workflow-log-cli -- view {}",
+        path.display()
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -198,8 +198,9 @@
     add("run", run.run_id);
     add("started", String(run.start_time).replace("T", " ").replace("Z", " UTC"));
     add("duration", duration(runEnd - runStart));
-    add("records", counts.iteration + " iterations · " + counts.interaction + " interactions · " +
-      counts.action + " actions · " + counts.event + " events");
+    const some = (n, what) => n + " " + what + (n === 1 ? "" : "s");
+    add("records", some(counts.iteration, "iteration") + " · " + some(counts.interaction, "interaction") +
+      " · " + some(counts.action, "action") + " · " + some(counts.event, "event"));
     add("failures", String(failures.length), failures.length ? "bad" : "");
     add("tokens", tokens(runUsage) ? tokens(runUsage).toLocaleString("en-US") +
       " (" + (runUsage.input_tokens || 0).toLocaleString("en-US") + " in, " +
