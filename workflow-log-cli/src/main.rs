@@ -36,6 +36,7 @@ enum Command {
     Recover(cmd::recover::Args),
     Report(cmd::report::Args),
     Validate(cmd::validate::Args),
+    Export(cmd::export::Args),
 }
 
 /// What a subcommand found.
@@ -116,5 +117,6 @@ fn run(command: Command, out: &mut dyn Write) -> CmdResult {
         Command::Recover(args) => cmd::recover::run(args, out),
         Command::Report(args) => cmd::report::run(args, out),
         Command::Validate(args) => cmd::validate::run(args, out),
+        Command::Export(args) => cmd::export::run(args, out),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod errors;
+pub mod export;
 pub mod ls;
 pub mod recover;
 pub mod report;

@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod diff;
 mod errors;
+mod export;
 mod ls;
 mod recover;
 mod report;
