@@ -89,7 +89,7 @@ pub(crate) struct LogLine {
 /// An LLM call's model and token usage (on an action).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Llm {
-    pub(crate) model: Option<Box<str>>,
+    pub(crate) model: Option<Name>,
     pub(crate) usage: Usage,
     /// Reported by a `usage` call, which wins over usage read from a provider's response.
     pub(crate) explicit: bool,
@@ -98,7 +98,7 @@ pub(crate) struct Llm {
 impl Llm {
     /// Adds usage reported by a `usage` call: explicit usage adds up (a streamed response,
     /// reported chunk by chunk) and replaces usage read from the output.
-    pub(crate) fn add_explicit(&mut self, model: Option<Box<str>>, usage: &Usage) {
+    pub(crate) fn add_explicit(&mut self, model: Option<Name>, usage: &Usage) {
         if !self.explicit {
             self.usage = Usage::default();
             self.explicit = true;
@@ -112,7 +112,7 @@ impl Llm {
     /// Usage read from a provider's response: kept only where no `usage` call reported any.
     pub(crate) fn set_detected(&mut self, model: Box<str>, usage: Usage) {
         if !self.explicit {
-            self.model = Some(model);
+            self.model = Some(Name::new(Cow::Owned(model.into())));
             self.usage = usage;
         }
     }

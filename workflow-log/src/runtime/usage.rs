@@ -6,18 +6,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::workflow::LiveWorkflow;
-use crate::record::{Record, Usage};
+use crate::record::{Name, Record, Usage};
 use crate::util::lock;
 
 /// Reports not yet merged into their records: (record id, model, usage).
-static PENDING: Mutex<Vec<(u64, Box<str>, Usage)>> = Mutex::new(Vec::new());
+static PENDING: Mutex<Vec<(u64, Name, Usage)>> = Mutex::new(Vec::new());
 /// How many there are: a closing record looks at this one counter, not at the lock.
 static COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// Keeps `usage` of `model` for the open record `id`.
 pub(crate) fn report(id: u64, model: &str, usage: Usage) {
     let mut pending = lock(&PENDING);
-    pending.push((id, model.into(), usage));
+    pending.push((id, Name::new(model.to_owned().into()), usage));
     COUNT.store(pending.len(), Ordering::Release);
 }
 

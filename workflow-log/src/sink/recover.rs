@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
-use crate::record::{Kind, LogLine, Payload, Record, Status, Usage};
+use crate::record::{Kind, LogLine, Name, Payload, Record, Status, Usage};
 use crate::{Error, Level};
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
@@ -162,7 +162,7 @@ fn record(obj: &Map<String, Value>, thread: u32) -> Option<Record> {
         let model = str_field(obj, "model");
         if usage.is_some() || model.is_some() {
             let llm = rec.llm_mut();
-            llm.model = model.map(Into::into);
+            llm.model = model.map(|m| Name::new(m.to_owned().into()));
             llm.usage = usage.unwrap_or_default();
         }
     }

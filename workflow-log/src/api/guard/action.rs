@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 
 use super::{capture_at, capture_keyed, log_kept, set_output, Draft};
-use crate::record::{Kind, Usage};
+use crate::record::{Kind, Name, Usage};
 use crate::runtime::settings;
 use crate::runtime::thread::{self, OpenRecord};
 use crate::Level;
@@ -210,8 +210,7 @@ impl ActionGuard {
     /// ```
     pub fn usage(&mut self, model: impl Into<Cow<'static, str>>, usage: Usage) -> &mut Self {
         if let Some(open) = &mut self.open {
-            let model = model.into().into_owned().into_boxed_str();
-            open.rec.llm_mut().add_explicit(Some(model), &usage);
+            open.rec.llm_mut().add_explicit(Some(Name::new(model.into())), &usage);
         }
         self
     }

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::capture;
-use crate::record::{ErrorText, Kind, Metadata, Payload, Record, Status, Usage};
+use crate::record::{ErrorText, Kind, Metadata, Name, Payload, Record, Status, Usage};
 use crate::runtime::settings;
 use crate::runtime::thread::{self, OpenRecord};
 use crate::Level;
@@ -149,7 +149,7 @@ pub(super) struct Draft {
     metadata: Metadata,
     error: Option<ErrorText>,
     /// Model and usage of an LLM call (`ActionBuilder::usage`).
-    usage: Option<Box<(Box<str>, Usage)>>,
+    usage: Option<Box<(Name, Usage)>>,
     kind: Kind,
     level: Level,
     /// Whether some workflow keeps records at `level`: one relaxed load when the builder is
@@ -189,10 +189,10 @@ impl Draft {
         }
         match &mut self.usage {
             Some(kept) => {
-                kept.0 = model.into_owned().into_boxed_str();
+                kept.0 = Name::new(model);
                 kept.1.add(&usage);
             }
-            None => self.usage = Some(Box::new((model.into_owned().into_boxed_str(), usage))),
+            None => self.usage = Some(Box::new((Name::new(model), usage))),
         }
     }
 

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::registry::{self, GLOBAL, GLOBAL_GEN};
-use super::usage;
 use super::workflow::LiveWorkflow;
 use crate::capture;
 use crate::clock;
@@ -216,8 +215,7 @@ pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
         }
         rec.end = rec.start;
         if rec.rare.is_some() {
-            let owner = l.owner(serial);
-            usage::settle(&mut rec, owner.as_deref());
+            l.settle(&mut rec, serial);
         }
         l.push(rec, serial);
     });

@@ -124,8 +124,7 @@ impl Local {
     #[inline]
     pub(super) fn close(&mut self, mut rec: Record, serial: u64) {
         if usage::needs_settling(&rec) {
-            let owner = self.owner(serial);
-            usage::settle(&mut rec, owner.as_deref());
+            self.settle(&mut rec, serial);
         }
         if !self.implicit.is_empty() {
             self.close_implicit_above(rec.id, rec.end);
@@ -143,8 +142,8 @@ impl Local {
     pub(super) fn close_slot(&mut self, slot: &mut Option<OpenRecord>) {
         let Some(open) = slot.as_mut() else { return };
         if usage::needs_settling(&open.rec) {
-            let owner = self.owner(open.serial);
-            usage::settle(&mut open.rec, owner.as_deref());
+            let serial = open.serial;
+            self.settle(&mut open.rec, serial);
         }
         let (id, end, kind, serial) = (open.rec.id, open.rec.end, open.rec.kind, open.serial);
         if !self.implicit.is_empty() {
@@ -165,6 +164,20 @@ impl Local {
         };
         move_into(&mut self.buffer, slot);
         self.after_push(epoch, end);
+    }
+
+    /// Merges the usage reported for `rec` and prices it, with its workflow found without
+    /// cloning the workflow's `Arc` when it is the buffer's (the writer thread holds it too).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn settle(&mut self, rec: &mut Record, serial: u64) {
+        match &self.buffer_owner {
+            Some(owner) if owner.serial == serial => usage::settle(rec, Some(owner)),
+            _ => {
+                let owner = self.owner(serial);
+                usage::settle(rec, owner.as_deref());
+            }
+        }
     }
 
     /// Drops the iteration counter of a record that closed (without cloning the workflow's
