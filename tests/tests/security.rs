@@ -290,6 +290,59 @@ fn log_files_are_created_0600() {
 }
 
 #[test]
+fn an_explicit_journal_path_is_made_private_and_never_followed_through_a_symlink() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    // An existing file, readable by all: it becomes private before a byte is written.
+    let existing = dir.path().join("existing.jsonl");
+    std::fs::write(&existing, "old content\n").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&existing)
+        .start()
+        .unwrap();
+    assert_eq!(mode(&existing), 0o600);
+    log.finish().unwrap();
+    let text = std::fs::read_to_string(&existing).unwrap();
+    assert!(!text.contains("old content"), "{text}");
+    // A symlink planted at the path: `start` fails and its target is left as it was.
+    let target = dir.path().join("target.txt");
+    std::fs::write(&target, "precious").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let planted = dir.path().join("planted.jsonl");
+    symlink(&target, &planted).unwrap();
+    let err = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&planted)
+        .start()
+        .expect_err("a symlink at the journal path is not followed");
+    assert!(err.to_string().contains("planted.jsonl"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+    assert_eq!(mode(&target), 0o644);
+    // A dangling one does not create its target either.
+    let missing = dir.path().join("missing.txt");
+    let dangling = dir.path().join("dangling.jsonl");
+    symlink(&missing, &dangling).unwrap();
+    Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&dangling)
+        .start()
+        .expect_err("a dangling symlink is not followed");
+    assert!(!missing.exists());
+    // The nested file's temp file: a symlink planted there is not followed either.
+    let log = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let nested = log.path().unwrap();
+    let name = nested.file_name().unwrap().to_str().unwrap();
+    symlink(&target, dir.path().join(format!(".{name}.tmp"))).unwrap();
+    log.finish().expect_err("the temp file's path is taken");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+}
+
+#[test]
 fn a_workflow_name_cant_place_a_file_outside_the_logs_dir() {
     let root = tempfile::tempdir().unwrap();
     let logs = root.path().join("deep/er/logs");
