@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use workflow_log::{Context, Workflow};
 use workflow_log_tests::{
-    children, find, nodes, read_log, records, recover_bytes, start_in_tempdir, Kind,
+    children, find, nodes, read_deep_log, read_log, records, recover_bytes, recover_valid,
+    start_in_tempdir, Kind,
 };
 
 /// A run with every kind of record, nested every way, on three threads; returns the nested
@@ -400,4 +401,47 @@ proptest! {
         prop_assert!(records(&doc).len() <= records(&whole).len() + damages.len());
         prop_assert!(children(&doc, "iterations").len() <= 3 + damages.len());
     }
+}
+
+/// A value `depth` arrays deep, made on the fly.
+struct Deep(usize);
+
+impl serde::Serialize for Deep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(1))?;
+        if self.0 > 1 {
+            seq.serialize_element(&Deep(self.0 - 1))?;
+        }
+        seq.end()
+    }
+}
+
+#[test]
+fn a_payload_deeper_than_the_json_parser_allows_keeps_its_record_and_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("deep")
+        .logs_dir(dir.path())
+        .max_depth(300)
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        let mut tool = workflow_log::action("deep_tool").input(&Deep(200)).start();
+        workflow_log::action("inside").log();
+        tool.output(&"done");
+    }
+    let mut doc = read_deep_log(&log.finish().unwrap());
+    let mut recovered = recover_valid(&journal);
+    let tool = &mut recovered["iterations"][0]["actions"][0];
+    assert_eq!(tool["action_name"], "deep_tool");
+    assert_eq!(tool["actions"][0]["action_name"], "inside");
+    // A `Value` keeps a payload too deep for serde_json's parser as its JSON text.
+    let nested = &mut doc["iterations"][0]["actions"][0]["input_data"];
+    assert_eq!(tool["input_data"], serde_json::to_string(nested).unwrap());
+    tool["input_data"] = Value::Null;
+    *nested = Value::Null;
+    assert_eq!(recovered, doc);
 }

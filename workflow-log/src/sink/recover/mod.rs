@@ -5,13 +5,18 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
 use crate::record::{Kind, LogLine, Payload, Record, Status};
 use crate::{Error, Level};
+
+mod line;
+
+use line::Line;
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
 /// assembly as [`WorkflowGuard::finish`](crate::WorkflowGuard::finish).
@@ -67,104 +72,122 @@ fn start_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// The nested JSON of a journal's bytes.
 pub(crate) fn from_bytes(bytes: &[u8]) -> Value {
-    let mut workflow = String::from("unknown");
-    let mut run_id = String::new();
-    let mut wall: Option<DateTime<Utc>> = None;
-    let mut end: Option<(Status, u64)> = None;
+    let mut run = Run::default();
     let mut names: Vec<Arc<str>> = Vec::new();
     let mut name_index: HashMap<String, u32> = HashMap::new();
     let mut records = Vec::new();
-    let mut last_tick = tick(0);
-
     for line in bytes.split(|b| *b == b'\n') {
-        let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
+        let Some(line) = line::parse(line) else {
             continue;
         };
-        if obj.get("journal").and_then(Value::as_str) == Some(JOURNAL_FORMAT) {
-            workflow = str_field(&obj, "workflow").unwrap_or("unknown").to_owned();
-            run_id = str_field(&obj, "run_id").unwrap_or_default().to_owned();
-            wall = str_field(&obj, "start_time").and_then(start_time);
+        if run.read(&line) {
             continue;
         }
-        if let Some(status) = str_field(&obj, "end").and_then(Status::parse) {
-            let at = obj.get("end_ns").and_then(Value::as_i64).unwrap_or(0);
-            end = Some((status, tick(at.into())));
-            continue;
-        }
-        let thread = str_field(&obj, "thread").unwrap_or("?");
+        let thread = line.thread.str().unwrap_or("?");
         let thread = *name_index.entry(thread.to_owned()).or_insert_with(|| {
             names.push(thread.into());
             (names.len() - 1) as u32
         });
-        if let Some(rec) = record(&obj, thread) {
-            last_tick = last_tick.max(rec.end).max(rec.start);
+        if let Some(rec) = record(&line, thread) {
+            run.saw(&rec);
             records.push(rec);
         }
     }
+    let (workflow, run_id) = (run.workflow.clone(), run.run_id.clone());
+    tree::to_value(&run.info(&workflow, &run_id), records, names)
+}
 
-    if run_id.is_empty() {
-        // A journal without a (readable) header: the document still needs a run id.
-        run_id.push_str("unknown");
+/// What a journal says about its run as a whole: its header, its end line, the last tick seen.
+struct Run {
+    workflow: String,
+    run_id: String,
+    wall: Option<DateTime<Utc>>,
+    end: Option<(Status, u64)>,
+    last_tick: u64,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            workflow: "unknown".to_owned(),
+            run_id: String::new(),
+            wall: None,
+            end: None,
+            last_tick: tick(0),
+        }
     }
-    let anchor = Anchor::from_parts(wall.unwrap_or(DateTime::UNIX_EPOCH), tick(0));
-    let (status, end_tick) = end.unwrap_or((Status::Incomplete, last_tick));
-    let info = RunInfo {
-        workflow: &workflow,
-        run_id: &run_id,
-        anchor,
-        end: end_tick,
-        status,
-    };
-    tree::to_value(&info, records, names)
 }
 
-fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    obj.get(key).and_then(Value::as_str)
+impl Run {
+    /// Takes in a header or end line (and returns `true`), or returns `false` for any other.
+    fn read(&mut self, line: &Line<'_>) -> bool {
+        if line.journal.str() == Some(JOURNAL_FORMAT) {
+            self.workflow = line.workflow.str().unwrap_or("unknown").to_owned();
+            self.run_id = line.run_id.str().unwrap_or_default().to_owned();
+            self.wall = line.start_time.str().and_then(start_time);
+            return true;
+        }
+        if let Some(status) = line.end.str().and_then(Status::parse) {
+            let at = line.end_ns.i64().unwrap_or(0);
+            self.end = Some((status, tick(at.into())));
+            return true;
+        }
+        false
+    }
+
+    /// Notes the times of a record (a run without an end line ends at the last one).
+    fn saw(&mut self, rec: &Record) {
+        self.last_tick = self.last_tick.max(rec.end).max(rec.start);
+    }
+
+    /// The run's fields, once every line was read.
+    fn info<'a>(&self, workflow: &'a str, run_id: &'a str) -> RunInfo<'a> {
+        // A journal without a (readable) header: the document still needs a run id.
+        let run_id = if run_id.is_empty() { "unknown" } else { run_id };
+        let anchor = Anchor::from_parts(self.wall.unwrap_or(DateTime::UNIX_EPOCH), tick(0));
+        let (status, end) = self.end.unwrap_or((Status::Incomplete, self.last_tick));
+        RunInfo {
+            workflow,
+            run_id,
+            anchor,
+            end,
+            status,
+        }
+    }
 }
 
-fn payload(obj: &Map<String, Value>, key: &str) -> Option<Payload> {
-    obj.get(key)
-        .and_then(|v| serde_json::to_string(v).ok())
-        .map(Payload::from_json_unchecked)
+fn payload(raw: Option<&RawValue>) -> Option<Payload> {
+    raw.map(|raw| Payload::from_json_unchecked(raw.get().to_owned()))
 }
 
 /// One record line, or `None` if it isn't one.
-fn record(obj: &Map<String, Value>, thread: u32) -> Option<Record> {
-    let kind = Kind::parse(str_field(obj, "kind")?)?;
-    let status = Status::parse(str_field(obj, "status")?)?;
-    let mut rec = Record::new(kind, str_field(obj, "name")?.to_owned().into());
-    rec.id = obj.get("id")?.as_u64()?;
-    rec.parent = obj.get("parent").and_then(Value::as_u64).unwrap_or(0);
+fn record(line: &Line<'_>, thread: u32) -> Option<Record> {
+    let kind = Kind::parse(line.kind.str()?)?;
+    let status = Status::parse(line.status.str()?)?;
+    let mut rec = Record::new(kind, line.name.str()?.to_owned().into());
+    rec.id = line.id.u64()?;
+    rec.parent = line.parent.u64().unwrap_or(0);
     rec.status = status;
     rec.thread = thread;
-    rec.number = obj.get("number").and_then(Value::as_u64).unwrap_or(0);
-    rec.start = tick(obj.get("start_ns")?.as_i64()?.into());
-    rec.end = tick(
-        obj.get("end_ns")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
-            .into(),
-    )
-    .max(rec.start);
-    rec.input = payload(obj, "input");
-    rec.output = payload(obj, "output");
-    rec.error = str_field(obj, "error").map(Into::into);
-    if let Some(Value::Object(meta)) = obj.get("metadata") {
-        for (k, v) in meta {
-            if let Ok(text) = serde_json::to_string(v) {
-                rec.set_metadata(k.clone().into(), Payload::from_json_unchecked(text));
-            }
-        }
+    rec.number = line.number.u64().unwrap_or(0);
+    rec.start = tick(line.start_ns.i64()?.into());
+    rec.end = tick(line.end_ns.i64().unwrap_or(0).into()).max(rec.start);
+    rec.input = payload(line.input);
+    rec.output = payload(line.output);
+    rec.error = line.error.str().map(Into::into);
+    for (k, v) in &line.metadata.0 {
+        rec.set_metadata(
+            k.to_string().into(),
+            Payload::from_json_unchecked(v.get().to_owned()),
+        );
     }
     // Only a logger's line (`event_type: "log"`) has a level, a logger and a message.
     let log_line = kind == Kind::Event && rec.name == "log";
-    if let (true, Some(level), Some(logger)) =
-        (log_line, str_field(obj, "level"), str_field(obj, "logger"))
-    {
+    if let (true, Some(level), Some(logger)) = (log_line, line.level.str(), line.logger.str()) {
         rec.log = Some(Box::new(LogLine {
             level: level.parse::<Level>().ok()?,
             logger: logger.into(),
-            message: str_field(obj, "message").unwrap_or_default().into(),
+            message: line.message.str().unwrap_or_default().into(),
         }));
     }
     Some(rec)
