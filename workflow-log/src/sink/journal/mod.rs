@@ -7,7 +7,6 @@
 //! `{"end": "<status>", "end_ns": ...}`. Times are nanoseconds from the header's `start_time`.
 //! [`recover`](crate::recover) reads it back.
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
@@ -22,8 +21,10 @@ use crate::record::{Record, Status};
 use crate::util::{create_private, lock};
 use crate::Error;
 
+mod file;
 mod writer;
 
+use file::LineFile;
 use writer::Writer;
 
 /// How long the writer polls for the next batch before it sleeps.
@@ -144,11 +145,11 @@ impl Journal {
         line.push_str("\",\"start_time\":\"");
         line.push_str(&clock::rfc3339(header.anchor.wall()));
         line.push_str("\"}\n");
-        let mut out = BufWriter::with_capacity(1 << 16, file);
+        let mut out = LineFile::new(file);
         // Written now so that a crash before the first record still leaves a readable journal.
-        out.write_all(line.as_bytes())
+        out.push(line.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| Error::io("write the journal", &path, e))?;
+            .map_err(|lost| Error::io("write the journal", &path, lost.error))?;
         let (tx, rx) = mpsc::sync_channel(opts.capacity.max(1));
         let writer = Writer {
             out,
