@@ -93,7 +93,7 @@ impl LiveWorkflow {
                     batch
                 };
                 if let Err(mut batch) = journal.submit(batch) {
-                    self.collector.deliver(&mut batch);
+                    self.collector.deliver_unjournaled(&mut batch);
                 }
             }
         }
@@ -148,8 +148,19 @@ impl LiveWorkflow {
         self.flush_epoch.fetch_add(1, Ordering::Relaxed);
         thread::flush_for(self);
         let end = clock::now();
-        let report = self.journal.as_ref().map(|j| j.finish(status, end));
-        (self.collector.take(), report, end)
+        let mut report = self.journal.as_ref().map(|j| j.finish(status, end));
+        // Threads may still hand records over: those the collector takes from here on are in
+        // neither file, and those it took without the journal are counted.
+        let (records, unjournaled) = self.collector.take();
+        if let (Some(report), Some(journal)) = (&mut report, &self.journal) {
+            if unjournaled > 0 {
+                report.lost += unjournaled;
+                report
+                    .error
+                    .get_or_insert_with(|| journal.why_not_taken().to_owned());
+            }
+        }
+        (records, report, end)
     }
 }
 

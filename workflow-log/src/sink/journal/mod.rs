@@ -8,7 +8,6 @@
 //! [`recover`](crate::recover) reads it back.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -105,8 +104,6 @@ pub(crate) struct Journal {
     pub(crate) path: PathBuf,
     tx: SyncSender<Msg>,
     lossy: bool,
-    /// Records the lossy mode did not journal because the writer was behind.
-    dropped: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -168,14 +165,13 @@ impl Journal {
             path,
             tx,
             lossy: opts.lossy,
-            dropped: AtomicU64::new(0),
             thread: Mutex::new(Some(thread)),
         })
     }
 
     /// Hands a batch to the writer. Lossless mode waits while the queue is full; lossy mode
-    /// gives the batch back (counted) instead. A batch given back, or one the writer can no
-    /// longer take, goes straight to the collector: the nested file still gets it.
+    /// gives the batch back instead. A batch given back, or one the writer can no longer take,
+    /// goes straight to the collector, which counts it: the nested file still gets it.
     pub(crate) fn submit(&self, batch: Vec<Record>) -> Result<(), Vec<Record>> {
         let result = if self.lossy {
             self.tx.try_send(Msg::Batch(batch)).map_err(|e| match e {
@@ -186,11 +182,7 @@ impl Journal {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(Msg::Batch(batch)) => {
-                self.dropped
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                Err(batch)
-            }
+            Err(Msg::Batch(batch)) => Err(batch),
             Err(_) => Ok(()),
         }
     }
@@ -235,7 +227,7 @@ impl Journal {
     /// Writes the last line, stops the writer and says what was lost.
     pub(crate) fn finish(&self, status: Status, end: u64) -> Report {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
-        let mut report = if self
+        let report = if self
             .tx
             .send(Msg::Finish {
                 status,
@@ -257,16 +249,19 @@ impl Journal {
         if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
         }
-        let dropped = self.dropped.load(Ordering::Relaxed);
-        if dropped > 0 {
-            report.lost += dropped;
-            report
-                .error
-                .get_or_insert_with(|| "the lossy journal's queue was full".into());
-        }
         report
     }
+
+    /// Why records the journal did not take are missing from it.
+    pub(crate) fn why_not_taken(&self) -> &'static str {
+        if self.lossy {
+            "the lossy journal's queue was full, or they were handed over as the run ended"
+        } else {
+            "they were handed over as the run ended"
+        }
+    }
 }
+
 /// The journal path for a nested file's stem.
 pub(crate) fn path_for(dir: &Path, stem: &str) -> PathBuf {
     dir.join(format!("{stem}.jsonl"))

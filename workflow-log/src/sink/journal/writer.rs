@@ -76,18 +76,22 @@ impl Writer {
                     );
                     // After `sync` nothing else waits: the end line is the last of any lines
                     // lost now, and it is no record.
-                    let written = self.out.push(line.as_bytes()).and_then(|()| self.out.flush());
+                    let written = self
+                        .out
+                        .push(line.as_bytes())
+                        .and_then(|()| self.out.flush());
                     self.count(written.map_err(|mut lost| {
                         lost.lines = lost.lines.saturating_sub(1);
                         lost
                     }));
                     self.sync();
                     let _ = done.send(self.report.clone());
-                    // Batches that raced the end reach the collector, which counts them late
-                    // (never dropped unseen).
+                    // Batches that raced the end reach the collector, which counts them as not
+                    // journaled (or, after the nested JSON was written, as late): never dropped
+                    // unseen.
                     for msg in rx.try_iter() {
                         if let Msg::Batch(mut batch) = msg {
-                            self.collector.deliver(&mut batch);
+                            self.collector.deliver_unjournaled(&mut batch);
                         }
                     }
                     return;
