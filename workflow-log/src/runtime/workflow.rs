@@ -1,6 +1,7 @@
 //! A live workflow: the state every thread logging into it shares, and how its records are handed
 //! over, flushed and collected.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
@@ -14,7 +15,7 @@ use super::{registry, thread};
 use crate::capture;
 use crate::clock::{self, Anchor};
 use crate::level::Filter;
-use crate::record::{thread_names, Record, Status};
+use crate::record::{thread_names, Kind, Name, Record, Status};
 use crate::sink::collector::{Collector, BATCH};
 use crate::sink::journal::{self, Journal};
 use crate::sink::tree::{self, RunInfo};
@@ -78,6 +79,11 @@ impl LiveWorkflow {
     pub(crate) fn submit(&self, buffer: &mut Vec<Record>) {
         if buffer.is_empty() {
             return;
+        }
+        let cfg = capture::settings(&self.payload);
+        if cfg.redact_values {
+            // Before any sink: the texts a record keeps outside its payloads.
+            buffer.iter_mut().for_each(|rec| scrub_texts(rec, cfg));
         }
         match &self.journal {
             None => self.collector.deliver(buffer),
@@ -161,6 +167,26 @@ impl LiveWorkflow {
             }
         }
         (records, report, end)
+    }
+}
+
+/// Replaces well-known secret values in the texts a record keeps outside its payloads (which
+/// were redacted when captured): its error, an interaction's agent name, a log line's message.
+fn scrub_texts(rec: &mut Record, cfg: &capture::Config) {
+    if let Some(error) = &rec.error {
+        if let Cow::Owned(clean) = cfg.scrub(error) {
+            rec.error = Some(clean.into());
+        }
+    }
+    if rec.kind == Kind::Interaction {
+        if let Cow::Owned(clean) = cfg.scrub(&rec.name) {
+            rec.name = Name::new(Cow::Owned(clean));
+        }
+    }
+    if let Some(log) = &mut rec.log {
+        if let Cow::Owned(clean) = cfg.scrub(&log.message) {
+            log.message = clean.into();
+        }
     }
 }
 
