@@ -445,3 +445,14 @@ fn a_payload_deeper_than_the_json_parser_allows_keeps_its_record_and_children() 
     *nested = Value::Null;
     assert_eq!(recovered, doc);
 }
+
+#[test]
+fn a_journal_concatenated_with_itself_recovers_each_record_and_event_once() {
+    let once = recover_bytes(rich_journal());
+    let twice = recover_bytes(&[rich_journal(), rich_journal()].concat());
+    assert!(
+        nodes(&once).iter().any(|n| n.kind == Kind::Event),
+        "the run has events"
+    );
+    assert_eq!(twice, once);
+}
