@@ -61,6 +61,12 @@ pub enum Error {
         /// Why they were lost.
         reason: String,
     },
+    /// `finish` in a child process made by `fork()` of a workflow the parent started: the
+    /// child records nothing into it and writes none of its files (the parent still does).
+    ForkedChild {
+        /// The workflow's name.
+        workflow: String,
+    },
 }
 
 impl Error {
@@ -102,6 +108,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::ForkedChild { workflow } => write!(
+                f,
+                "workflow `{workflow}` belongs to the parent process: a forked child writes none of its files"
+            ),
         }
     }
 }

@@ -50,6 +50,8 @@ pub(crate) struct LiveWorkflow {
     root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
     nested_iterations: Mutex<HashMap<u64, u64>>,
+    /// The process it started in: in a child made by `fork()` it records nothing.
+    pub(crate) pid: u32,
 }
 
 impl Drop for LiveWorkflow {
@@ -74,10 +76,21 @@ impl LiveWorkflow {
         level as u8 >= self.filter.default
     }
 
+    /// Whether this process is a child made by `fork()` since the workflow started (its
+    /// writer thread is not here): it then records nothing and writes no file.
+    pub(crate) fn forked(&self) -> bool {
+        registry::forked_since(self.pid, true)
+    }
+
     /// Hands a batch of finished records over: to the journal writer if there is one (it
     /// passes them on to the collector once written), else to the collector.
     pub(crate) fn submit(&self, buffer: &mut Vec<Record>) {
         if buffer.is_empty() {
+            return;
+        }
+        if registry::forked_since(self.pid, false) {
+            // A forked child: nobody would ever take them.
+            buffer.clear();
             return;
         }
         let cfg = capture::settings(&self.payload);
@@ -110,6 +123,9 @@ impl LiveWorkflow {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
+        if self.forked() {
+            return Ok(());
+        }
         journal
             .flush(timeout.unwrap_or(Duration::MAX))
             .map_err(|why| Error::Journal {
@@ -235,6 +251,7 @@ impl LiveWorkflow {
             flush_epoch: AtomicU64::new(0),
             root_iterations: AtomicU64::new(0),
             nested_iterations: Mutex::new(HashMap::new()),
+            pid: std::process::id(),
         });
         registry::register(&live);
         Ok(live)
@@ -242,6 +259,11 @@ impl LiveWorkflow {
 
     /// Ends the workflow and returns its nested JSON as a value (`capture`).
     pub(crate) fn finish_to_value(&self, status: Status) -> serde_json::Value {
+        if self.forked() {
+            // The records are the parent's to write.
+            let info = self.run_info(status, clock::now());
+            return tree::to_value(&info, Vec::new(), Vec::new());
+        }
         let (records, _, end) = self.collect(status);
         registry::unregister(self.serial);
         tree::to_value(&self.run_info(status, end), records, thread_names())
@@ -250,6 +272,11 @@ impl LiveWorkflow {
     /// Ends the workflow and writes its nested JSON file (through a temp file and a rename);
     /// returns its path. An in-memory workflow writes nothing.
     pub(crate) fn finish_to_file(&self, status: Status) -> Result<PathBuf, Error> {
+        if self.forked() {
+            return Err(Error::ForkedChild {
+                workflow: self.name.clone(),
+            });
+        }
         let (records, report, end) = self.collect(status);
         registry::unregister(self.serial);
         let info = self.run_info(status, end);
