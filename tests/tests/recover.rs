@@ -444,6 +444,24 @@ fn a_payload_deeper_than_the_json_parser_allows_keeps_its_record_and_children() 
     tool["input_data"] = Value::Null;
     *nested = Value::Null;
     assert_eq!(recovered, doc);
+    // Written as text, the recovered file is the nested file, deep payload and all.
+    let out = dir.path().join("recovered.json");
+    workflow_log::recover_to_file(&journal, &out).unwrap();
+    let nested_file = dir.path().join(log_name(&dir));
+    assert_eq!(read_deep_log(&out), read_deep_log(&nested_file));
+}
+
+/// The one nested file (`*.json`) in `dir` that is not `recovered.json`.
+fn log_name(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .find(|n| {
+            let n = n.to_string_lossy();
+            n.ends_with(".json") && n != "recovered.json"
+        })
+        .unwrap()
+        .into()
 }
 
 #[test]
@@ -455,4 +473,18 @@ fn a_journal_concatenated_with_itself_recovers_each_record_and_event_once() {
         "the run has events"
     );
     assert_eq!(twice, once);
+}
+
+#[test]
+fn recover_to_file_writes_what_recover_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("twice.jsonl");
+    // Damaged a little: concatenated with itself, and a torn last line.
+    let mut bytes = [rich_journal(), rich_journal()].concat();
+    bytes.extend_from_slice(br#"{"id":1,"par"#);
+    std::fs::write(&journal, &bytes).unwrap();
+    let out = dir.path().join("recovered.json");
+    workflow_log::recover_to_file(&journal, &out).unwrap();
+    assert_eq!(read_log(&out), recover_valid(&journal));
+    assert_eq!(read_log(&out), recover_bytes(rich_journal()));
 }

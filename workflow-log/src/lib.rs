@@ -115,5 +115,5 @@ pub use error::Error;
 pub use level::Level;
 pub use record::Usage;
 pub use sink::journal::Durability;
-pub use sink::recover::recover;
+pub use sink::recover::{recover, recover_to_file};
 pub use sink::tree::SCHEMA_VERSION;

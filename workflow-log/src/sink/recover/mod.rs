@@ -1,6 +1,8 @@
 //! Reading a journal back into the nested JSON, even the journal of a run that crashed.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
 use crate::record::{Kind, LogLine, Payload, Record, Status};
+use crate::util::create_private;
 use crate::{Error, Level};
 
 mod line;
@@ -70,31 +73,116 @@ fn start_time(text: &str) -> Option<DateTime<Utc>> {
     (1000..9000).contains(&t.year()).then_some(t)
 }
 
-/// The nested JSON of a journal's bytes.
-pub(crate) fn from_bytes(bytes: &[u8]) -> Value {
-    let mut run = Run::default();
-    let mut names: Vec<Arc<str>> = Vec::new();
-    let mut name_index: HashMap<String, u32> = HashMap::new();
-    let mut records = Vec::new();
-    for line in bytes.split(|b| *b == b'\n') {
-        let Some(line) = line::parse(line) else {
-            continue;
-        };
-        if run.read(&line) {
-            continue;
-        }
-        let thread = line.thread.str().unwrap_or("?");
-        let thread = *name_index.entry(thread.to_owned()).or_insert_with(|| {
-            names.push(thread.into());
-            (names.len() - 1) as u32
-        });
-        if let Some(rec) = record(&line, thread) {
-            run.saw(&rec);
-            records.push(rec);
+/// Rebuilds the nested JSON of a run from its journal, as [`recover`] does, and writes it to
+/// `out` (indented, through a temp file beside it and a rename, mode 0600), without a
+/// `serde_json::Value`: the journal is read a line at a time, each payload stays its JSON text
+/// and the document is written as it is walked. For journals too big for `recover`'s `Value`
+/// (a command-line tool, a service that rebuilds logs after a crash).
+///
+/// Memory is about that of the records themselves (their payloads' text and one small struct
+/// each), not of a parsed document.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let log = workflow_log::Workflow::builder("crashy").logs_dir(dir.path()).start()?;
+/// let journal = log.journal_path().unwrap();
+/// {
+///     let _entered = log.enter();
+///     workflow_log::action("step").log();
+///     workflow_log::flush()?;
+/// }
+/// let out = dir.path().join("recovered.json");
+/// workflow_log::recover_to_file(&journal, &out)?;
+/// let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out)?)?;
+/// assert_eq!(doc, workflow_log::recover(&journal)?);
+/// # drop(log);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn recover_to_file(journal: &Path, out: &Path) -> Result<(), Error> {
+    let file = File::open(journal).map_err(|e| Error::io("read the journal", journal, e))?;
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let mut reader = Reader::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => reader.line(&line),
+            Err(e) => return Err(Error::io("read the journal", journal, e)),
         }
     }
-    let (workflow, run_id) = (run.workflow.clone(), run.run_id.clone());
-    tree::to_value(&run.info(&workflow, &run_id), records, names)
+    let Reader {
+        run,
+        names,
+        records,
+        ..
+    } = reader;
+    let info = run.info(&run.workflow, &run.run_id);
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = out.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
+    let write = || -> std::io::Result<()> {
+        let file = create_private(&tmp, true)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        tree::write(&info, records, names, true, &mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io("write", &tmp, e));
+    }
+    std::fs::rename(&tmp, out).map_err(|e| Error::io("rename the temp file to", out, e))
+}
+
+/// The nested JSON of a journal's bytes.
+pub(crate) fn from_bytes(bytes: &[u8]) -> Value {
+    let mut reader = Reader::default();
+    for line in bytes.split(|b| *b == b'\n') {
+        reader.line(line);
+    }
+    let Reader {
+        run,
+        names,
+        records,
+        ..
+    } = reader;
+    tree::to_value(&run.info(&run.workflow, &run.run_id), records, names)
+}
+
+/// A journal read a line at a time into its run, records and thread names.
+#[derive(Default)]
+struct Reader {
+    run: Run,
+    names: Vec<Arc<str>>,
+    name_index: HashMap<String, u32>,
+    records: Vec<Record>,
+}
+
+impl Reader {
+    fn line(&mut self, line: &[u8]) {
+        let Some(line) = line::parse(line) else {
+            return;
+        };
+        if self.run.read(&line) {
+            return;
+        }
+        let thread = line.thread.str().unwrap_or("?");
+        let thread = match self.name_index.get(thread) {
+            Some(&i) => i,
+            None => {
+                self.names.push(thread.into());
+                let i = (self.names.len() - 1) as u32;
+                self.name_index.insert(thread.to_owned(), i);
+                i
+            }
+        };
+        if let Some(rec) = record(&line, thread) {
+            self.run.saw(&rec);
+            self.records.push(rec);
+        }
+    }
 }
 
 /// What a journal says about its run as a whole: its header, its end line, the last tick seen.
