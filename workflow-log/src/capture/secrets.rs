@@ -14,21 +14,39 @@ pub(crate) const REDACTED_VALUE: &str = "[REDACTED]";
 pub(crate) fn redact_values(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
-    // Where the text not yet copied to `out` begins.
+    // Where the text not yet copied to `out` begins (nothing before it is looked at again).
     let mut copied = 0;
     let mut at = 0;
-    while let Some(p) = next_trigger(bytes, at) {
-        match secret_at(bytes, p) {
-            Some((start, end)) if start >= copied => {
+    while at < bytes.len() {
+        let (mut mask, width) = if at + 8 <= bytes.len() {
+            let mut word = [0; 8];
+            word.copy_from_slice(&bytes[at..at + 8]);
+            (triggers(u64::from_le_bytes(word)), 8)
+        } else {
+            let tail = &bytes[at..];
+            let mask = tail
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| is_trigger(**b))
+                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+            (mask, tail.len())
+        };
+        // One candidate byte at a time (the mask may name a few that are not triggers).
+        while mask != 0 {
+            let p = at + (mask.trailing_zeros() / 8) as usize;
+            mask &= mask - 1;
+            if p < copied || !is_trigger(bytes[p]) {
+                continue;
+            }
+            if let Some((start, end)) = secret_at(bytes, p).filter(|(s, _)| *s >= copied) {
                 let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
                 // `start` and `end` are at ASCII bytes: char boundaries.
                 out.push_str(&text[copied..start]);
                 out.push_str(REDACTED_VALUE);
                 copied = end;
-                at = end;
             }
-            _ => at = p + 1,
         }
+        at = (at + width).max(copied);
     }
     match out {
         None => Cow::Borrowed(text),
@@ -39,40 +57,22 @@ pub(crate) fn redact_values(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The next position from `at` holding a byte some secret is found by.
-fn next_trigger(bytes: &[u8], mut at: usize) -> Option<usize> {
-    while at + 8 <= bytes.len() {
-        let mut word = [0; 8];
-        word.copy_from_slice(&bytes[at..at + 8]);
-        if has_trigger(u64::from_le_bytes(word)) {
-            if let Some(i) = bytes[at..at + 8].iter().position(|b| is_trigger(*b)) {
-                return Some(at + i);
-            }
-        }
-        at += 8;
-    }
-    bytes[at.min(bytes.len())..]
-        .iter()
-        .position(|b| is_trigger(*b))
-        .map(|i| at + i)
-}
-
 fn is_trigger(b: u8) -> bool {
     matches!(b, b'-' | b'_' | b'B' | b'K' | b'J')
 }
 
-/// Whether any byte of `x` is a trigger (it may say so of a few others: they are checked).
-fn has_trigger(x: u64) -> bool {
+/// The high bit of each byte of `x` that is a trigger (and maybe of a few bytes above one:
+/// they are checked).
+fn triggers(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    // `J` (0x4a) and `K` (0x4b) in one: with the low bit set, both are 0x4b.
     (zero(x ^ (ONES * u64::from(b'-')))
         | zero(x ^ (ONES * u64::from(b'_')))
         | zero(x ^ (ONES * u64::from(b'B')))
-        | zero(x ^ (ONES * u64::from(b'K')))
-        | zero(x ^ (ONES * u64::from(b'J'))))
+        | zero((x | ONES) ^ (ONES * u64::from(b'K'))))
         & HIGH
-        != 0
 }
 
 /// The span of a secret found by the trigger byte at `p`, if there is one.
