@@ -479,7 +479,7 @@ struct Login {
 
 #[workflow_log::action]
 fn sign_in(login: Login) -> Result<u8, String> {
-    drop(login);
+    let _ = login;
     Err("rejected key sk-proj-ERRDISPLAY0123456789abcdef".to_owned())
 }
 

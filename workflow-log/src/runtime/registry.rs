@@ -15,8 +15,11 @@ pub(crate) static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// Every live workflow, so that a record can find its workflow by serial on the slow path, and
 /// the lowest record threshold among them, so that a disabled record costs one load and a branch.
-/// Each with its serial, its record threshold and the process it started in.
-static LIVE: Mutex<Vec<(u64, Weak<LiveWorkflow>, u8, u32)>> = Mutex::new(Vec::new());
+/// A live workflow: its serial, the workflow, its record threshold and the process it started
+/// in.
+type Entry = (u64, Weak<LiveWorkflow>, u8, u32);
+
+static LIVE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 static MIN_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
 
 /// Whether any live workflow keeps records at `level`: one relaxed load.
@@ -77,7 +80,7 @@ pub(crate) fn unregister(serial: u64) {
     update_min(&live);
 }
 
-fn update_min(live: &[(u64, Weak<LiveWorkflow>, u8, u32)]) {
+fn update_min(live: &[Entry]) {
     let min = live.iter().map(|(_, _, t, _)| *t).min().unwrap_or(OFF);
     MIN_THRESHOLD.store(min, Ordering::Relaxed);
 }
