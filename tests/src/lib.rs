@@ -85,6 +85,17 @@ pub fn read_log(path: &Path) -> Value {
     doc
 }
 
+/// The nested file at `path`, parsed without serde_json's depth limit (a workflow whose
+/// `max_depth` is above 127 writes payloads deeper than that), validated against the schema.
+pub fn read_deep_log(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut de = serde_json::Deserializer::from_str(&text);
+    de.disable_recursion_limit();
+    let doc = serde::Deserialize::deserialize(&mut de).unwrap();
+    validate(&doc);
+    doc
+}
+
 /// [`workflow_log::recover`] of the journal at `path`, validated against the schema.
 pub fn recover_valid(path: &Path) -> Value {
     let doc = workflow_log::recover(path)

@@ -260,6 +260,7 @@ fn a_failing_serialize_impl_becomes_a_readable_string_and_the_run_goes_on() {
 
 /// `Display` and `Debug` impls that fail, as a formatting adapter over a broken writer does:
 /// `ToString` panics on them.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct BrokenFmt;
 
 impl fmt::Display for BrokenFmt {
@@ -311,6 +312,9 @@ fn display_and_debug_impls_that_fail_are_recorded_not_a_panic() {
         guard.error(BrokenFmt);
         drop(guard);
         workflow_log::action("collect_str").input(&BrokenFmt).log();
+        // As a map key (a key goes through its own serializer).
+        let keyed: BTreeMap<BrokenFmt, u8> = BTreeMap::from([(BrokenFmt, 1)]);
+        workflow_log::action("collect_str_key").input(&keyed).log();
         let _ = fails_with_broken_display();
         let _ = fails_with_broken_debug();
         agent_with_a_broken_name();
@@ -323,6 +327,10 @@ fn display_and_debug_impls_that_fail_are_recorded_not_a_panic() {
     let a = action(&run.doc, "fails_with_broken_debug");
     assert_eq!(a["error"], "[Debug impl failed]");
     assert_eq!(action(&run.doc, "collect_str")["input_data"], DISPLAY);
+    assert_eq!(
+        action(&run.doc, "collect_str_key")["input_data"],
+        json!({ DISPLAY: 1 })
+    );
     assert!(find(&run.doc, Kind::Interaction, DISPLAY).value.is_object());
 }
 

@@ -493,3 +493,58 @@ fn what_closed_before_a_long_call_reaches_the_journal_without_a_flush() {
     }
     log.finish().unwrap();
 }
+
+/// Threads that keep logging while `finish` runs: what reaches the nested file but not the
+/// journal is counted, exactly, in `RecordsLost` (and when nothing is missing, `finish` is `Ok`).
+#[test]
+fn records_handed_over_while_finish_runs_are_in_both_files_or_counted() {
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("racing")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    let nested = log.path().unwrap();
+    let ctx = {
+        let _entered = log.enter();
+        Context::current()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (ctx, stop, progress) = (ctx.clone(), stop.clone(), progress.clone());
+            std::thread::spawn(move || {
+                let _attached = ctx.attach();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    // Each one is handed over as it closes: the thread's outermost record.
+                    workflow_log::action("step")
+                        .input(&json!({"seq": t as u64 * 1_000_000_000 + i}))
+                        .log();
+                    i += 1;
+                    progress.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    while progress.load(Ordering::Relaxed) < THREADS * 1000 {
+        std::thread::yield_now();
+    }
+    let result = log.finish();
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let in_file = all_steps(&read_log(&nested));
+    let mut in_journal = journaled_steps(&read_journal(&journal));
+    in_journal.sort_unstable();
+    assert!(in_journal.iter().all(|s| in_file.binary_search(s).is_ok()));
+    let missing = (in_file.len() - in_journal.len()) as u64;
+    match result {
+        Ok(_) => assert_eq!(missing, 0, "finish was Ok, yet the journal lacks records"),
+        Err(Error::RecordsLost { count, .. }) => assert_eq!(count, missing),
+        Err(other) => panic!("{other:?}"),
+    }
+}

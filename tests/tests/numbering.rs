@@ -138,3 +138,20 @@ fn explicit_numbers_take_any_integer_type() {
     });
     assert_eq!(numbers(&log), [7, 8, 3, 1]);
 }
+
+#[workflow_log::iteration(number = u64::MAX)]
+fn the_last_number() {}
+
+#[test]
+fn every_u64_is_an_explicit_number_even_the_largest() {
+    let (guard_number, log) = capture_valid(|| {
+        drop(workflow_log::iteration().start());
+        let last = workflow_log::iteration().number(u64::MAX).start();
+        let number = last.number();
+        drop(last);
+        the_last_number();
+        number
+    });
+    assert_eq!(guard_number, Some(u64::MAX));
+    assert_eq!(numbers(&log), [1, u64::MAX, u64::MAX]);
+}

@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use workflow_log::{Context, Workflow};
 use workflow_log_tests::{
-    children, find, nodes, read_log, records, recover_bytes, start_in_tempdir, Kind,
+    children, find, nodes, read_deep_log, read_log, records, recover_bytes, recover_valid,
+    start_in_tempdir, Kind,
 };
 
 /// A run with every kind of record, nested every way, on three threads; returns the nested
@@ -400,4 +401,90 @@ proptest! {
         prop_assert!(records(&doc).len() <= records(&whole).len() + damages.len());
         prop_assert!(children(&doc, "iterations").len() <= 3 + damages.len());
     }
+}
+
+/// A value `depth` arrays deep, made on the fly.
+struct Deep(usize);
+
+impl serde::Serialize for Deep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(1))?;
+        if self.0 > 1 {
+            seq.serialize_element(&Deep(self.0 - 1))?;
+        }
+        seq.end()
+    }
+}
+
+#[test]
+fn a_payload_deeper_than_the_json_parser_allows_keeps_its_record_and_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("deep")
+        .logs_dir(dir.path())
+        .max_depth(300)
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        let mut tool = workflow_log::action("deep_tool").input(&Deep(200)).start();
+        workflow_log::action("inside").log();
+        tool.output(&"done");
+    }
+    let mut doc = read_deep_log(&log.finish().unwrap());
+    let mut recovered = recover_valid(&journal);
+    let tool = &mut recovered["iterations"][0]["actions"][0];
+    assert_eq!(tool["action_name"], "deep_tool");
+    assert_eq!(tool["actions"][0]["action_name"], "inside");
+    // A `Value` keeps a payload too deep for serde_json's parser as its JSON text.
+    let nested = &mut doc["iterations"][0]["actions"][0]["input_data"];
+    assert_eq!(tool["input_data"], serde_json::to_string(nested).unwrap());
+    tool["input_data"] = Value::Null;
+    *nested = Value::Null;
+    assert_eq!(recovered, doc);
+    // Written as text, the recovered file is the nested file, deep payload and all.
+    let out = dir.path().join("recovered.json");
+    workflow_log::recover_to_file(&journal, &out).unwrap();
+    let nested_file = dir.path().join(log_name(&dir));
+    assert_eq!(read_deep_log(&out), read_deep_log(&nested_file));
+}
+
+/// The one nested file (`*.json`) in `dir` that is not `recovered.json`.
+fn log_name(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .find(|n| {
+            let n = n.to_string_lossy();
+            n.ends_with(".json") && n != "recovered.json"
+        })
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn a_journal_concatenated_with_itself_recovers_each_record_and_event_once() {
+    let once = recover_bytes(rich_journal());
+    let twice = recover_bytes(&[rich_journal(), rich_journal()].concat());
+    assert!(
+        nodes(&once).iter().any(|n| n.kind == Kind::Event),
+        "the run has events"
+    );
+    assert_eq!(twice, once);
+}
+
+#[test]
+fn recover_to_file_writes_what_recover_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("twice.jsonl");
+    // Damaged a little: concatenated with itself, and a torn last line.
+    let mut bytes = [rich_journal(), rich_journal()].concat();
+    bytes.extend_from_slice(br#"{"id":1,"par"#);
+    std::fs::write(&journal, &bytes).unwrap();
+    let out = dir.path().join("recovered.json");
+    workflow_log::recover_to_file(&journal, &out).unwrap();
+    assert_eq!(read_log(&out), recover_valid(&journal));
+    assert_eq!(read_log(&out), recover_bytes(rich_journal()));
 }

@@ -290,6 +290,59 @@ fn log_files_are_created_0600() {
 }
 
 #[test]
+fn an_explicit_journal_path_is_made_private_and_never_followed_through_a_symlink() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    // An existing file, readable by all: it becomes private before a byte is written.
+    let existing = dir.path().join("existing.jsonl");
+    std::fs::write(&existing, "old content\n").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&existing)
+        .start()
+        .unwrap();
+    assert_eq!(mode(&existing), 0o600);
+    log.finish().unwrap();
+    let text = std::fs::read_to_string(&existing).unwrap();
+    assert!(!text.contains("old content"), "{text}");
+    // A symlink planted at the path: `start` fails and its target is left as it was.
+    let target = dir.path().join("target.txt");
+    std::fs::write(&target, "precious").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let planted = dir.path().join("planted.jsonl");
+    symlink(&target, &planted).unwrap();
+    let err = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&planted)
+        .start()
+        .expect_err("a symlink at the journal path is not followed");
+    assert!(err.to_string().contains("planted.jsonl"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+    assert_eq!(mode(&target), 0o644);
+    // A dangling one does not create its target either.
+    let missing = dir.path().join("missing.txt");
+    let dangling = dir.path().join("dangling.jsonl");
+    symlink(&missing, &dangling).unwrap();
+    Workflow::builder("private")
+        .logs_dir(dir.path())
+        .journal_path(&dangling)
+        .start()
+        .expect_err("a dangling symlink is not followed");
+    assert!(!missing.exists());
+    // The nested file's temp file: a symlink planted there is not followed either.
+    let log = Workflow::builder("private")
+        .logs_dir(dir.path())
+        .start()
+        .unwrap();
+    let nested = log.path().unwrap();
+    let name = nested.file_name().unwrap().to_str().unwrap();
+    symlink(&target, dir.path().join(format!(".{name}.tmp"))).unwrap();
+    log.finish().expect_err("the temp file's path is taken");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+}
+
+#[test]
 fn a_workflow_name_cant_place_a_file_outside_the_logs_dir() {
     let root = tempfile::tempdir().unwrap();
     let logs = root.path().join("deep/er/logs");
@@ -403,4 +456,101 @@ fn debug_text_captures_follow_the_hook_and_the_string_limit() {
     let text = a["input_data"]["who"].as_str().unwrap();
     assert!(text.starts_with("Contact { em…[truncated: "), "{text}");
     assert_eq!(a["output_data"], a["input_data"]["who"]);
+}
+
+/// An enum whose variant names a secret.
+#[derive(Serialize)]
+enum Auth {
+    Token(&'static str),
+    #[allow(dead_code)]
+    Basic {
+        user: &'static str,
+    },
+}
+
+/// An argument without `Serialize`: captured by its `Debug` text.
+#[derive(Debug)]
+struct Login {
+    #[allow(dead_code)]
+    user: &'static str,
+    #[allow(dead_code)]
+    password: &'static str,
+}
+
+#[workflow_log::action]
+fn sign_in(login: Login) -> Result<u8, String> {
+    let _ = login;
+    Err("rejected key sk-proj-ERRDISPLAY0123456789abcdef".to_owned())
+}
+
+#[test]
+fn secrets_in_every_shape_of_key_and_every_captured_text_are_redacted() {
+    const LEAKS: [&str; 13] = [
+        "camel-secret-value",
+        "screaming-secret-value",
+        "plural-secret-value",
+        "credentials-secret-value",
+        "variant-secret-value",
+        "hunter2-debug",
+        "sk-proj-ERRDISPLAY0123456789abcdef",
+        "sk-ant-ERRORTEXT0123456789abcdefgh",
+        "ghp_AGENTNAME0123456789abcdefghijklmnop",
+        "xoxb-LOGMESSAGE-0123456789",
+        "AKIAVALUEINPAYLOAD12",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+        "BEARERTOKENVALUE123",
+    ];
+    let run = file_run(Workflow::builder("shapes"), || {
+        let _agent =
+            workflow_log::interaction("agent ghp_AGENTNAME0123456789abcdefghijklmnop").start();
+        workflow_log::action("keys")
+            .input(&json!({
+                "accessToken": "camel-secret-value",
+                "ACCESS_TOKEN": "screaming-secret-value",
+                "api_keys": ["plural-secret-value"],
+                "credentials": {"user": "credentials-secret-value"},
+                "note": "aws AKIAVALUEINPAYLOAD12 and jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+                "header": "Bearer BEARERTOKENVALUE123",
+                "max_tokens": 512,
+            }))
+            .output(&Auth::Token("variant-secret-value"))
+            .log();
+        let _ = sign_in(Login {
+            user: "ann",
+            password: "hunter2-debug",
+        });
+        workflow_log::action("failing")
+            .error("bad key sk-ant-ERRORTEXT0123456789abcdefgh")
+            .log();
+        workflow_log::logger("auth").info("posted with xoxb-LOGMESSAGE-0123456789", json!({}));
+    });
+    let nested = std::fs::read(&run.paths.0).unwrap();
+    let journal = std::fs::read(&run.paths.1).unwrap();
+    for leak in LEAKS {
+        assert!(!contains(&nested, leak), "{leak} reached the nested file");
+        assert!(!contains(&journal, leak), "{leak} reached the journal");
+    }
+    let keys = find(&run.doc, Kind::Action, "keys").value;
+    assert_eq!(keys["input_data"]["max_tokens"], 512);
+    assert_eq!(keys["input_data"]["header"], "Bearer [REDACTED]");
+    assert_eq!(keys["output_data"], json!({"Token": "[REDACTED]"}));
+    let sign_in = find(&run.doc, Kind::Action, "sign_in").value;
+    assert_eq!(
+        sign_in["input_data"]["login"],
+        r#"Login { user: "ann", password: [REDACTED] }"#
+    );
+    assert_eq!(sign_in["error"], "rejected key [REDACTED]");
+}
+
+#[test]
+fn redaction_of_secret_values_can_be_turned_off() {
+    let ((), doc) = Workflow::builder("off").redact_values(false).capture(|| {
+        workflow_log::action("a")
+            .input(&"Bearer BEARERTOKENVALUE123")
+            .log();
+    });
+    assert_eq!(
+        doc["actions"][0]["input_data"],
+        "Bearer BEARERTOKENVALUE123"
+    );
 }

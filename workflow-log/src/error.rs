@@ -69,6 +69,12 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// `finish` in a child process made by `fork()` of a workflow the parent started: the
+    /// child records nothing into it and writes none of its files (the parent still does).
+    ForkedChild {
+        /// The workflow's name.
+        workflow: String,
+    },
 }
 
 impl Error {
@@ -114,6 +120,10 @@ impl fmt::Display for Error {
                 Some(path) => write!(f, "`{}`: {reason}", path.display()),
                 None => f.write_str(reason),
             },
+            Error::ForkedChild { workflow } => write!(
+                f,
+                "workflow `{workflow}` belongs to the parent process: a forked child writes none of its files"
+            ),
         }
     }
 }

@@ -69,7 +69,13 @@
 //! the nested file. [`flush`] returns once the calling thread's finished records are in it, a
 //! panic hook flushes it (also under `panic = "abort"`), and [`recover`] rebuilds the nested
 //! JSON from it after a crash, with the records that were still open marked `incomplete`.
-//! Values under secret-looking keys are `"[REDACTED]"` before either file sees them.
+//! Values under secret-looking keys are `"[REDACTED]"` before either file sees them, and so are
+//! well-known secret values (`sk-…`, `Bearer …`, ...) wherever a string is captured.
+//!
+//! A child process made by `fork()` records nothing into the workflows its parent started (the
+//! threads that write their journals are not in the child): every call there is a no-op,
+//! [`flush`] returns at once and `finish` returns [`Error::ForkedChild`]. A workflow the child
+//! starts itself logs as usual.
 
 #![warn(missing_docs)]
 
@@ -111,5 +117,5 @@ pub use error::Error;
 pub use level::Level;
 pub use record::Usage;
 pub use sink::journal::Durability;
-pub use sink::recover::recover;
+pub use sink::recover::{recover, recover_to_file};
 pub use sink::tree::SCHEMA_VERSION;

@@ -3,8 +3,8 @@
 use serde::ser::{self, Serialize};
 
 use super::serializer::{Capture, CaptureError, Res};
-use super::write_str;
 use super::Config;
+use super::{display_text, write_str};
 
 /// Writes a map key that is a string, an integer or a unit variant (as nearly all are), in
 /// newtypes or not, straight into the output, as `map_key` would have it written: it fails,
@@ -109,6 +109,10 @@ impl ser::Serializer for PlainKey<'_, '_> {
     }
     fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Res {
         Err(not_plain())
+    }
+    /// serde's default goes through `ToString`, which panics on a `Display` impl that fails.
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Res {
+        self.write(&display_text(value))
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,

@@ -12,10 +12,12 @@
 //! - nesting deeper than the depth limit becomes `"[depth limit]"`, so a 10,000-deep value
 //!   can't overflow the stack.
 
+mod debug;
 mod escape;
 mod key;
 mod redact;
 mod scratch;
+mod secrets;
 mod serializer;
 #[cfg(test)]
 mod tests;
@@ -30,6 +32,7 @@ use redact::Redact;
 pub use redact::DEFAULT_REDACTED_KEYS;
 use scratch::return_scratch;
 pub(crate) use scratch::scratch;
+pub(crate) use secrets::redact_values;
 use serializer::Capture;
 
 /// Compact JSON text, serialised once when the value was captured. Always valid JSON.
@@ -93,6 +96,8 @@ pub(crate) struct Config {
     pub(crate) max_total: usize,
     pub(crate) max_depth: usize,
     pub(crate) redact: Redact,
+    /// Well-known secret values (`sk-…`, `Bearer …`, ...) are replaced in every string.
+    pub(crate) redact_values: bool,
     pub(crate) hook: Option<Hook>,
 }
 
@@ -102,6 +107,7 @@ impl fmt::Debug for Config {
             .field("max_string", &self.max_string)
             .field("max_depth", &self.max_depth)
             .field("redact", &self.redact)
+            .field("redact_values", &self.redact_values)
             .field("hook", &self.hook.is_some())
             .finish()
     }
@@ -114,6 +120,7 @@ impl Default for Config {
             max_total: DEFAULT_MAX_PAYLOAD_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
             redact: DEFAULT_REDACTED_KEYS.iter().map(|k| (*k).into()).collect(),
+            redact_values: true,
             hook: None,
         }
     }
@@ -125,6 +132,7 @@ impl Config {
             && self.max_total == DEFAULT_MAX_PAYLOAD_BYTES
             && self.max_depth == DEFAULT_MAX_DEPTH
             && self.hook.is_none()
+            && self.redact_values
             && self.redact.len() == DEFAULT_REDACTED_KEYS.len()
             && self
                 .redact
@@ -135,6 +143,15 @@ impl Config {
 
     pub(crate) fn is_secret(&self, key: &str) -> bool {
         self.redact.matches(key)
+    }
+
+    /// `text` with well-known secret values replaced, if this workflow redacts them.
+    pub(crate) fn scrub<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if self.redact_values {
+            redact_values(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
     }
 }
 
@@ -212,9 +229,11 @@ pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cf
     }
 }
 
-/// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written.
+/// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written: the
+/// values of fields named like secrets (`api_key: "…"`, `"token": …`) are redacted in it.
 pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
-    json_append(out, debug_text(value).as_str(), cfg);
+    let text = debug_text(value);
+    json_append(out, debug::redact_fields(&text, cfg).as_ref(), cfg);
 }
 
 /// The payload of the JSON text written into a [`scratch`](scratch::scratch) buffer: one allocation, of its

@@ -55,7 +55,7 @@ impl Capture<'_> {
     }
 
     fn str(&mut self, s: &str) {
-        write_str(self.out, s, self.cfg.max_string);
+        write_str(self.out, &self.cfg.scrub(s), self.cfg.max_string);
     }
 
     /// An integer, as its `Display` text.
@@ -74,10 +74,13 @@ impl Capture<'_> {
         }
     }
 
-    fn begin_variant(&mut self, variant: &str) {
+    /// `{"<variant>":`; `true` if the variant is named like a secret (`Auth::Token(..)`): its
+    /// content is then `"[REDACTED]"`, written by the caller.
+    fn begin_variant(&mut self, variant: &str) -> bool {
         self.out.push('{');
-        self.str(variant);
+        write_str(self.out, variant, self.cfg.max_string);
         self.out.push(':');
+        self.cfg.is_secret(variant)
     }
 }
 
@@ -232,8 +235,11 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         variant: &'static str,
         value: &T,
     ) -> Res {
-        self.begin_variant(variant);
-        self.guarded(value);
+        if self.begin_variant(variant) {
+            self.out.push_str(REDACTED);
+        } else {
+            self.guarded(value);
+        }
         self.out.push('}');
         Ok(())
     }
@@ -258,7 +264,9 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a, 'b>, CaptureError> {
-        self.begin_variant(variant);
+        if self.begin_variant(variant) {
+            return Ok(Compound::redacted(self));
+        }
         self.out.push('[');
         Ok(Compound::new(self, "]}"))
     }
@@ -281,7 +289,9 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a, 'b>, CaptureError> {
-        self.begin_variant(variant);
+        if self.begin_variant(variant) {
+            return Ok(Compound::redacted(self));
+        }
         self.out.push('{');
         Ok(Compound::new(self, "}}"))
     }
@@ -299,6 +309,8 @@ pub(crate) struct Compound<'a, 'b> {
     close: &'static str,
     /// The value of the current map entry is a secret.
     redact_next: bool,
+    /// The content of a variant named like a secret: nothing of it is written.
+    skip: bool,
 }
 
 impl<'a, 'b> Compound<'a, 'b> {
@@ -308,6 +320,16 @@ impl<'a, 'b> Compound<'a, 'b> {
             first: true,
             close,
             redact_next: false,
+            skip: false,
+        }
+    }
+
+    /// The content of a variant named like a secret: `"[REDACTED]"` and the variant's `}`.
+    fn redacted(ser: &'b mut Capture<'a>) -> Self {
+        ser.out.push_str(REDACTED);
+        Compound {
+            skip: true,
+            ..Compound::new(ser, "}")
         }
     }
 
@@ -319,6 +341,9 @@ impl<'a, 'b> Compound<'a, 'b> {
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        if self.skip {
+            return;
+        }
         self.comma();
         self.ser.str(key);
         self.ser.out.push(':');
@@ -339,6 +364,9 @@ impl ser::SerializeSeq for Compound<'_, '_> {
     type Ok = ();
     type Error = CaptureError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+        if self.skip {
+            return Ok(());
+        }
         self.comma();
         self.ser.guarded(value);
         Ok(())

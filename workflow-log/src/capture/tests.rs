@@ -304,25 +304,45 @@ fn escaping_agrees_with_the_reference_for_every_ascii_byte_and_mixed_text() {
 /// Key matching as first written: `key` is `entry` or ends with `_entry`, ignoring ASCII
 /// case and `-`/`_`.
 fn reference_key_matches(key: &str, entry: &str) -> bool {
-    let norm = |c: u8| {
-        if c == b'-' {
-            b'_'
-        } else {
-            c.to_ascii_lowercase()
+    // Words, told apart by anything but letters and digits, by a capital after a small letter
+    // or a digit, and by the last capital of a run that goes on in small letters.
+    fn words(s: &str) -> Vec<String> {
+        let chars: Vec<char> = s.chars().collect();
+        let upper = |c: char| c.is_ascii_uppercase();
+        let small = |c: char| c.is_ascii_lowercase() || !c.is_ascii();
+        let mut words: Vec<String> = Vec::new();
+        let mut word = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            if !(upper(c) || small(c) || c.is_ascii_digit()) {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            if !word.is_empty() && upper(c) {
+                let before = chars[i - 1];
+                let next_small = chars.get(i + 1).is_some_and(|n| small(*n));
+                if small(before) || before.is_ascii_digit() || (upper(before) && next_small) {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            word.push(c);
         }
-    };
-    let eq = |a: &[u8], b: &[u8]| {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| norm(*x) == norm(*y))
-    };
-    let (k, e) = (key.as_bytes(), entry.as_bytes());
-    if k.len() == e.len() {
-        return eq(k, e);
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words.into_iter().map(|w| w.to_ascii_lowercase()).collect()
     }
-    if k.len() > e.len() {
-        let cut = k.len() - e.len();
-        return (k[cut - 1] == b'_' || k[cut - 1] == b'-') && eq(&k[cut..], e);
+    let (k, e) = (words(key), words(entry));
+    if e.is_empty() || e.len() > k.len() || e.len() > 8 {
+        return false;
     }
-    false
+    let tail = &k[k.len() - e.len()..];
+    let plural = e != ["token"];
+    tail.iter()
+        .zip(&e)
+        .enumerate()
+        .all(|(i, (w, want))| w == want || (i + 1 == e.len() && plural && *w == format!("{want}s")))
 }
 
 #[test]

@@ -127,9 +127,6 @@ pub(crate) struct Rare {
     pub(crate) llm: Option<Llm>,
 }
 
-/// The `number` of an iteration that takes the next number among its siblings when it opens.
-pub(crate) const AUTO_NUMBER: u64 = u64::MAX;
-
 /// One record, flat: it knows its parent only by id. `parent == 0` is the workflow itself.
 #[derive(Debug)]
 pub(crate) struct Record {
@@ -142,6 +139,9 @@ pub(crate) struct Record {
     pub(crate) thread: u32,
     /// Iteration number (iterations only).
     pub(crate) number: u64,
+    /// An iteration that takes the next number among its siblings when it opens (every `u64`
+    /// is a number a user may give).
+    pub(crate) auto_number: bool,
     /// Ticks (see [`crate::clock`]).
     pub(crate) start: u64,
     pub(crate) end: u64,
@@ -170,11 +170,8 @@ impl Record {
             kind,
             status: Status::Ok,
             thread: 0,
-            number: if kind == Kind::Iteration {
-                AUTO_NUMBER
-            } else {
-                0
-            },
+            number: 0,
+            auto_number: kind == Kind::Iteration,
             start: 0,
             end: 0,
             name: Name::new(name),
@@ -196,6 +193,7 @@ impl Record {
             status: Status::Incomplete,
             thread: self.thread,
             number: self.number,
+            auto_number: false,
             start: self.start,
             end: self.start,
             name: self.name.clone(),
@@ -205,6 +203,12 @@ impl Record {
             metadata: Metadata::default(),
             rare: None,
         }
+    }
+
+    /// An explicit iteration number.
+    pub(crate) fn set_number(&mut self, number: u64) {
+        self.number = number;
+        self.auto_number = false;
     }
 
     pub(crate) fn set_metadata(&mut self, key: Cow<'static, str>, value: Payload) {

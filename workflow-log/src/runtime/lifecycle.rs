@@ -54,8 +54,19 @@ impl LiveWorkflow {
         self.flush_epoch.fetch_add(1, Ordering::Relaxed);
         thread::flush_for(self);
         let end = clock::now();
-        let report = self.journal.as_ref().map(|j| j.finish(status, end));
-        (self.collector.take(), report, end)
+        let mut report = self.journal.as_ref().map(|j| j.finish(status, end));
+        // Threads may still hand records over: those the collector takes from here on are in
+        // neither file, and those it took without the journal are counted.
+        let (records, unjournaled) = self.collector.take();
+        if let (Some(report), Some(journal)) = (&mut report, &self.journal) {
+            if unjournaled > 0 {
+                report.lost += unjournaled;
+                report
+                    .error
+                    .get_or_insert_with(|| journal.why_not_taken().to_owned());
+            }
+        }
+        (records, report, end)
     }
 
     /// Starts a workflow (and its journal's writer) and registers it as live.
@@ -90,6 +101,7 @@ impl LiveWorkflow {
             flush_epoch: AtomicU64::new(0),
             root_iterations: AtomicU64::new(0),
             nested_iterations: Mutex::new(HashMap::new()),
+            pid: std::process::id(),
         });
         registry::register(&live);
         Ok(live)
@@ -97,6 +109,11 @@ impl LiveWorkflow {
 
     /// Ends the workflow and returns its nested JSON as a value (`capture`).
     pub(crate) fn finish_to_value(&self, status: Status) -> serde_json::Value {
+        if self.forked() {
+            // The records are the parent's to write.
+            let info = self.run_info(status, clock::now());
+            return tree::to_value(&info, Vec::new(), Vec::new());
+        }
         let (records, _, end) = self.collect(status);
         registry::unregister(self.serial);
         tree::to_value(&self.run_info(status, end), records, thread_names())
@@ -105,6 +122,11 @@ impl LiveWorkflow {
     /// Ends the workflow and writes its nested JSON file (through a temp file and a rename);
     /// returns its path. An in-memory workflow writes nothing.
     pub(crate) fn finish_to_file(&self, status: Status) -> Result<PathBuf, Error> {
+        if self.forked() {
+            return Err(Error::ForkedChild {
+                workflow: self.name.clone(),
+            });
+        }
         let (records, report, end) = self.collect(status);
         registry::unregister(self.serial);
         let info = self.run_info(status, end);

@@ -1,7 +1,7 @@
 //! The registry of live workflows: the global one, every live one by serial, and the lowest level
 //! any of them keeps, so that a disabled record costs one load and a branch.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::workflow::LiveWorkflow;
@@ -13,7 +13,11 @@ pub(crate) static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// Every live workflow, so that a record can find its workflow by serial on the slow path, and
 /// the lowest record threshold among them, so that a disabled record costs one load and a branch.
-static LIVE: Mutex<Vec<(u64, Weak<LiveWorkflow>, u8)>> = Mutex::new(Vec::new());
+/// A live workflow: its serial, the workflow, its record threshold and the process it started
+/// in.
+type Entry = (u64, Weak<LiveWorkflow>, u8, u32);
+
+static LIVE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 static MIN_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
 
 /// Whether any live workflow keeps records at `level`: one relaxed load.
@@ -23,36 +27,74 @@ pub(crate) fn any_enabled(level: Level) -> bool {
     !cfg!(feature = "off") && level as u8 >= MIN_THRESHOLD.load(Ordering::Relaxed)
 }
 
+/// Set in a child process made by `fork()` (by the handler [`watch_forks`] installs): from
+/// then on, workflows the parent started record nothing here.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether `pid` (the process a workflow started in) is not this process: `true` in a child
+/// made by `fork()`. Without a system call until a fork was seen; `certain` asks the system
+/// anyway (a fork that skipped the handlers: a raw `clone`), for the calls that could block.
+pub(crate) fn forked_since(pid: u32, certain: bool) -> bool {
+    (certain || FORKED.load(Ordering::Relaxed)) && pid != std::process::id()
+}
+
+/// Makes the child of every later `fork()` see that it is one, before it runs anything else:
+/// the threads that write journals are not in the child, so a workflow the parent started
+/// must record nothing there, or its queue would fill and `flush` and `finish` never return.
+fn watch_forks() {
+    #[cfg(unix)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        extern "C" fn in_child() {
+            // Only atomic stores: all a fork handler may safely do.
+            FORKED.store(true, Ordering::Relaxed);
+            MIN_THRESHOLD.store(OFF, Ordering::Relaxed);
+        }
+        // SAFETY: `in_child` is a plain function that touches only atomics, safe to run in a
+        // child right after `fork()`.
+        ONCE.call_once(|| unsafe {
+            libc::pthread_atfork(None, None, Some(in_child));
+        });
+    }
+}
+
 pub(crate) fn register(shared: &Arc<LiveWorkflow>) {
+    watch_forks();
     let mut live = lock(&LIVE);
-    live.retain(|(_, w, _)| w.strong_count() > 0);
-    live.push((shared.serial, Arc::downgrade(shared), shared.filter.default));
+    // In a forked child, the parent's workflows keep no records here.
+    live.retain(|(_, w, _, pid)| w.strong_count() > 0 && !forked_since(*pid, false));
+    live.push((
+        shared.serial,
+        Arc::downgrade(shared),
+        shared.filter.default,
+        shared.pid,
+    ));
     update_min(&live);
 }
 
 pub(crate) fn unregister(serial: u64) {
     let mut live = lock(&LIVE);
-    live.retain(|(s, w, _)| *s != serial && w.strong_count() > 0);
+    live.retain(|(s, w, _, _)| *s != serial && w.strong_count() > 0);
     update_min(&live);
 }
 
-fn update_min(live: &[(u64, Weak<LiveWorkflow>, u8)]) {
-    let min = live.iter().map(|(_, _, t)| *t).min().unwrap_or(OFF);
+fn update_min(live: &[Entry]) {
+    let min = live.iter().map(|(_, _, t, _)| *t).min().unwrap_or(OFF);
     MIN_THRESHOLD.store(min, Ordering::Relaxed);
 }
 
 /// Every live workflow, unless the registry is locked (the panic hook must not wait).
 pub(crate) fn try_live() -> Option<Vec<Arc<LiveWorkflow>>> {
     let live = LIVE.try_lock().ok()?;
-    Some(live.iter().filter_map(|(_, w, _)| w.upgrade()).collect())
+    Some(live.iter().filter_map(|(_, w, _, _)| w.upgrade()).collect())
 }
 
 /// The live workflow with this serial, if it is still live.
 pub(crate) fn find(serial: u64) -> Option<Arc<LiveWorkflow>> {
     lock(&LIVE)
         .iter()
-        .find(|(s, _, _)| *s == serial)
-        .and_then(|(_, w, _)| w.upgrade())
+        .find(|(s, _, _, _)| *s == serial)
+        .and_then(|(_, w, _, _)| w.upgrade())
 }
 
 /// The global workflow (`init`) and a generation counter that threads compare against the

@@ -1,6 +1,7 @@
 //! A live workflow: the state every thread logging into it shares, and how its records are handed
 //! over, flushed and collected.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -8,10 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::registry;
 use crate::capture;
 use crate::clock::Anchor;
 use crate::level::Filter;
-use crate::record::Record;
+use crate::record::{Kind, Name, Record};
 use crate::sink::collector::{Collector, BATCH};
 use crate::sink::journal::Journal;
 use crate::util::lock;
@@ -47,6 +49,8 @@ pub(crate) struct LiveWorkflow {
     pub(super) root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
     pub(super) nested_iterations: Mutex<HashMap<u64, u64>>,
+    /// The process it started in: in a child made by `fork()` it records nothing.
+    pub(crate) pid: u32,
 }
 
 impl fmt::Debug for LiveWorkflow {
@@ -65,11 +69,27 @@ impl LiveWorkflow {
         level as u8 >= self.filter.default
     }
 
+    /// Whether this process is a child made by `fork()` since the workflow started (its
+    /// writer thread is not here): it then records nothing and writes no file.
+    pub(crate) fn forked(&self) -> bool {
+        registry::forked_since(self.pid, true)
+    }
+
     /// Hands a batch of finished records over: to the journal writer if there is one (it
     /// passes them on to the collector once written), else to the collector.
     pub(crate) fn submit(&self, buffer: &mut Vec<Record>) {
         if buffer.is_empty() {
             return;
+        }
+        if registry::forked_since(self.pid, false) {
+            // A forked child: nobody would ever take them.
+            buffer.clear();
+            return;
+        }
+        let cfg = capture::settings(&self.payload);
+        if cfg.redact_values {
+            // Before any sink: the texts a record keeps outside its payloads.
+            buffer.iter_mut().for_each(|rec| scrub_texts(rec, cfg));
         }
         match &self.journal {
             None => self.collector.deliver(buffer),
@@ -85,7 +105,7 @@ impl LiveWorkflow {
                     batch
                 };
                 if let Err(mut batch) = journal.submit(batch) {
-                    self.collector.deliver(&mut batch);
+                    self.collector.deliver_unjournaled(&mut batch);
                 }
             }
         }
@@ -96,6 +116,9 @@ impl LiveWorkflow {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
+        if self.forked() {
+            return Ok(());
+        }
         journal
             .flush(timeout.unwrap_or(Duration::MAX))
             .map_err(|why| Error::Journal {
@@ -130,6 +153,26 @@ impl LiveWorkflow {
         let mut map = lock(&self.nested_iterations);
         if !map.is_empty() {
             map.remove(&id);
+        }
+    }
+}
+
+/// Replaces well-known secret values in the texts a record keeps outside its payloads (which
+/// were redacted when captured): its error, an interaction's agent name, a log line's message.
+fn scrub_texts(rec: &mut Record, cfg: &capture::Config) {
+    if let Some(error) = &rec.error {
+        if let Cow::Owned(clean) = cfg.scrub(error) {
+            rec.error = Some(clean.into());
+        }
+    }
+    if rec.kind == Kind::Interaction {
+        if let Cow::Owned(clean) = cfg.scrub(&rec.name) {
+            rec.name = Name::new(Cow::Owned(clean));
+        }
+    }
+    if let Some(log) = rec.rare.as_mut().and_then(|r| r.log.as_mut()) {
+        if let Cow::Owned(clean) = cfg.scrub(&log.message) {
+            log.message = clean.into();
         }
     }
 }

@@ -17,6 +17,8 @@ struct Store {
     finished: bool,
     /// Records that arrived after the workflow was written.
     late: u64,
+    /// Records among `records` that the journal did not take.
+    unjournaled: u64,
 }
 
 /// Where finished records end up (directly, or through the journal writer), until the nested
@@ -44,6 +46,17 @@ impl Collector {
     /// Takes the records out of `buffer`. Records that arrive after the workflow was written
     /// are counted and reported, never silently dropped.
     pub(crate) fn deliver(&self, buffer: &mut Vec<Record>) {
+        self.deliver_as(buffer, false);
+    }
+
+    /// [`deliver`](Self::deliver) of records the journal did not take (its queue was full, or
+    /// it had ended): they are counted with the records, under the same lock, so that `take`
+    /// says exactly how many of the records it returns are not in the journal.
+    pub(crate) fn deliver_unjournaled(&self, buffer: &mut Vec<Record>) {
+        self.deliver_as(buffer, true);
+    }
+
+    fn deliver_as(&self, buffer: &mut Vec<Record>, unjournaled: bool) {
         if buffer.is_empty() {
             return;
         }
@@ -66,6 +79,9 @@ impl Collector {
         if store.records.capacity() == 0 {
             store.records.reserve(CHUNK);
         }
+        if unjournaled {
+            store.unjournaled += buffer.len() as u64;
+        }
         store.records.append(buffer);
     }
 
@@ -86,11 +102,12 @@ impl Collector {
             .unwrap_or_else(|| Vec::with_capacity(BATCH))
     }
 
-    /// Every record delivered so far; later ones are late.
-    pub(crate) fn take(&self) -> Vec<Record> {
+    /// Every record delivered so far, and how many of them the journal did not take; later
+    /// ones are late (in neither file).
+    pub(crate) fn take(&self) -> (Vec<Record>, u64) {
         let mut store = lock(&self.store);
         store.finished = true;
-        std::mem::take(&mut store.records)
+        (std::mem::take(&mut store.records), store.unjournaled)
     }
 }
 

@@ -44,24 +44,54 @@ pub(crate) fn sanitize_file_name(name: &str) -> String {
     out
 }
 
-/// Creates (or truncates) a file only its owner can read and write.
+/// Creates (or truncates) a file only its owner can read and write, never through a symlink.
 ///
-/// A `fresh` file must not exist yet: the open fails rather than follow a symlink or reuse a
-/// file someone else put there. Paths the user named (a journal path) are opened as they are.
+/// A `fresh` file must not exist yet: the open fails rather than reuse a file someone else put
+/// there. A path the user named (a journal path) may exist: a regular file there is made
+/// private (0600) and emptied once it is open, before a byte is written; a pipe or a device is
+/// written as it is. A symlink at the path, even a dangling one, is an error, as is a regular
+/// file with other hard links (writing it would change the other names' content).
 pub(crate) fn create_private(path: &Path, fresh: bool) -> std::io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.write(true);
     if fresh {
         opts.create_new(true);
     } else {
-        opts.create(true).truncate(true);
+        // Not `truncate`: a file is emptied only once it is known to be a plain one of ours.
+        opts.create(true);
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    opts.open(path)
+    let file = opts.open(path)?;
+    if !fresh {
+        make_private(&file)?;
+    }
+    Ok(file)
+}
+
+/// An existing file opened for writing, made private and emptied if it is a regular file.
+fn make_private(file: &File) -> std::io::Result<()> {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if meta.nlink() > 1 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the file has other hard links",
+            ));
+        }
+        if meta.mode() & 0o7777 != 0o600 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    file.set_len(0)
 }
 
 #[cfg(test)]

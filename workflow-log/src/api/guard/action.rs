@@ -210,7 +210,9 @@ impl ActionGuard {
     /// ```
     pub fn usage(&mut self, model: impl Into<Cow<'static, str>>, usage: Usage) -> &mut Self {
         if let Some(open) = &mut self.open {
-            open.rec.llm_mut().add_explicit(Some(Name::new(model.into())), &usage);
+            open.rec
+                .llm_mut()
+                .add_explicit(Some(Name::new(model.into())), &usage);
         }
         self
     }

@@ -59,7 +59,7 @@ impl IterationBuilder {
         let record = || {
             let mut rec = Record::new(Kind::Iteration, Cow::Borrowed(""));
             if let Some(number) = self.number {
-                rec.number = number;
+                rec.set_number(number);
             }
             rec
         };

@@ -59,7 +59,7 @@ impl Call {
         let mut call = Call::iteration();
         if let Some(open) = &mut call.open {
             if let Some(n) = number() {
-                open.rec.number = n;
+                open.rec.set_number(n);
             }
         }
         call

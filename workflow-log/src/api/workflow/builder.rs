@@ -113,15 +113,52 @@ impl WorkflowBuilder {
     }
 
     /// The keys whose values are replaced by `"[REDACTED]"`, at any depth, before anything is
-    /// written: matched ignoring case and `-`/`_`, and as a suffix after `_` (`api_key` matches
-    /// `openai_api_key`). Replaces the default list ([`DEFAULT_REDACTED_KEYS`](crate::DEFAULT_REDACTED_KEYS)); pass an empty
-    /// list to turn redaction off.
+    /// written. A key is read as words, the way serde names fields and variants (`snake_case`,
+    /// `SCREAMING_SNAKE`, `kebab-case`, `camelCase`, dotted), and it matches an entry when its
+    /// last words are the entry's, ignoring case, the last one maybe plural: `api_key` matches
+    /// `apiKey`, `OPENAI_API_KEY`, `x-api-key` and `api_keys`; `token` matches `accessToken`
+    /// but not `max_tokens` (a plural `token` counts tokens). Map keys, struct fields, enum
+    /// variants (`Auth::Token(..)`) and the fields of a `Debug` text are matched alike.
+    /// Replaces the default list ([`DEFAULT_REDACTED_KEYS`](crate::DEFAULT_REDACTED_KEYS));
+    /// pass an empty list to turn redaction by key off.
     pub fn redact_keys<I, K>(mut self, keys: I) -> Self
     where
         I: IntoIterator<Item = K>,
         K: AsRef<str>,
     {
         self.payload.redact = keys.into_iter().map(|k| k.as_ref().into()).collect();
+        self
+    }
+
+    /// Whether well-known secret values are replaced by `[REDACTED]` wherever a string is
+    /// captured (on by default): in values at any depth, `Debug` texts, error texts, agent
+    /// names and log messages. Found by their shape: OpenAI and Anthropic keys (`sk-…`),
+    /// `Bearer …` tokens, AWS access key ids (`AKIA…`), GitHub tokens (`ghp_…`,
+    /// `github_pat_…`, ...), Slack tokens (`xoxb-…`, ...) and JWTs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    ///
+    /// let ((), doc) = workflow_log::Workflow::builder("keys").capture(|| {
+    ///     workflow_log::action("call")
+    ///         .input(&json!({"header": "Bearer abcdefghijklmnop"}))
+    ///         .log();
+    /// });
+    /// assert_eq!(doc["actions"][0]["input_data"]["header"], "Bearer [REDACTED]");
+    ///
+    /// let ((), doc) = workflow_log::Workflow::builder("keys")
+    ///     .redact_values(false)
+    ///     .capture(|| {
+    ///         workflow_log::action("call")
+    ///             .input(&json!({"header": "Bearer abcdefghijklmnop"}))
+    ///             .log();
+    ///     });
+    /// assert_eq!(doc["actions"][0]["input_data"]["header"], "Bearer abcdefghijklmnop");
+    /// ```
+    pub fn redact_values(mut self, on: bool) -> Self {
+        self.payload.redact_values = on;
         self
     }
 

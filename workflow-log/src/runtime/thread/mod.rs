@@ -326,7 +326,7 @@ pub(crate) fn flush_all(timeout: std::time::Duration) {
         return;
     };
     flush_buffer();
-    for shared in live {
+    for shared in live.iter().filter(|w| !w.forked()) {
         let _ = shared.flush_journal(Some(timeout));
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::open::{move_into, OpenRecord, Place};
 use super::{report_orphan, Frame, Local, HAND_OVER_MS};
 use crate::clock;
-use crate::record::{Kind, Record, AUTO_NUMBER};
+use crate::record::{Kind, Record};
 use crate::runtime::workflow::LiveWorkflow;
 use crate::runtime::{registry, usage};
 use crate::sink::collector::BATCH;
@@ -74,8 +74,9 @@ impl Local {
         rec.parent = self.top().map_or(0, |f| f.id);
         rec.thread = self.thread();
         rec.start = clock::now();
-        if rec.kind == Kind::Iteration && rec.number == AUTO_NUMBER {
+        if rec.auto_number {
             rec.number = self.current()?.next_iteration_number(rec.parent);
+            rec.auto_number = false;
         }
         self.stack.push(Frame {
             id: rec.id,

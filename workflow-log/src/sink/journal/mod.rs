@@ -7,9 +7,7 @@
 //! `{"end": "<status>", "end_ns": ...}`. Times are nanoseconds from the header's `start_time`.
 //! [`recover`](crate::recover) reads it back.
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -22,8 +20,10 @@ use crate::record::{Record, Status};
 use crate::util::{create_private, lock};
 use crate::Error;
 
+mod file;
 mod writer;
 
+use file::LineFile;
 use writer::Writer;
 
 /// How long the writer polls for the next batch before it sleeps.
@@ -104,8 +104,6 @@ pub(crate) struct Journal {
     pub(crate) path: PathBuf,
     tx: SyncSender<Msg>,
     lossy: bool,
-    /// Records the lossy mode did not journal because the writer was behind.
-    dropped: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -144,11 +142,11 @@ impl Journal {
         line.push_str("\",\"start_time\":\"");
         line.push_str(&clock::rfc3339(header.anchor.wall()));
         line.push_str("\"}\n");
-        let mut out = BufWriter::with_capacity(1 << 16, file);
+        let mut out = LineFile::new(file);
         // Written now so that a crash before the first record still leaves a readable journal.
-        out.write_all(line.as_bytes())
+        out.push(line.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| Error::io("write the journal", &path, e))?;
+            .map_err(|lost| Error::io("write the journal", &path, lost.error))?;
         let (tx, rx) = mpsc::sync_channel(opts.capacity.max(1));
         let writer = Writer {
             out,
@@ -167,14 +165,13 @@ impl Journal {
             path,
             tx,
             lossy: opts.lossy,
-            dropped: AtomicU64::new(0),
             thread: Mutex::new(Some(thread)),
         })
     }
 
     /// Hands a batch to the writer. Lossless mode waits while the queue is full; lossy mode
-    /// gives the batch back (counted) instead. A batch given back, or one the writer can no
-    /// longer take, goes straight to the collector: the nested file still gets it.
+    /// gives the batch back instead. A batch given back, or one the writer can no longer take,
+    /// goes straight to the collector, which counts it: the nested file still gets it.
     pub(crate) fn submit(&self, batch: Vec<Record>) -> Result<(), Vec<Record>> {
         let result = if self.lossy {
             self.tx.try_send(Msg::Batch(batch)).map_err(|e| match e {
@@ -185,11 +182,7 @@ impl Journal {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(Msg::Batch(batch)) => {
-                self.dropped
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                Err(batch)
-            }
+            Err(Msg::Batch(batch)) => Err(batch),
             Err(_) => Ok(()),
         }
     }
@@ -234,7 +227,7 @@ impl Journal {
     /// Writes the last line, stops the writer and says what was lost.
     pub(crate) fn finish(&self, status: Status, end: u64) -> Report {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
-        let mut report = if self
+        let report = if self
             .tx
             .send(Msg::Finish {
                 status,
@@ -256,16 +249,19 @@ impl Journal {
         if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
         }
-        let dropped = self.dropped.load(Ordering::Relaxed);
-        if dropped > 0 {
-            report.lost += dropped;
-            report
-                .error
-                .get_or_insert_with(|| "the lossy journal's queue was full".into());
-        }
         report
     }
+
+    /// Why records the journal did not take are missing from it.
+    pub(crate) fn why_not_taken(&self) -> &'static str {
+        if self.lossy {
+            "the lossy journal's queue was full, or they were handed over as the run ended"
+        } else {
+            "they were handed over as the run ended"
+        }
+    }
 }
+
 /// The journal path for a nested file's stem.
 pub(crate) fn path_for(dir: &Path, stem: &str) -> PathBuf {
     dir.join(format!("{stem}.jsonl"))

@@ -1,12 +1,11 @@
 //! The journal's writer thread, and the encoding of one record as one line.
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::file::{LineFile, Lost};
 use super::{Durability, Msg, Report, POLL};
 use crate::capture::escape_into;
 use crate::clock::Anchor;
@@ -14,7 +13,7 @@ use crate::record::{thread_names, Record};
 use crate::sink::collector::Collector;
 
 pub(super) struct Writer {
-    pub(super) out: BufWriter<File>,
+    pub(super) out: LineFile,
     pub(super) durability: Durability,
     pub(super) anchor: Anchor,
     pub(super) names: Vec<Arc<str>>,
@@ -39,11 +38,11 @@ impl Writer {
             let msg = match msg {
                 Ok(msg) => msg,
                 Err(RecvTimeoutError::Timeout) => {
-                    self.io(|out| out.flush(), 0);
+                    self.write_out();
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    self.io(|out| out.flush(), 0);
+                    self.write_out();
                     return;
                 }
             };
@@ -59,19 +58,15 @@ impl Writer {
                         continue;
                     }
                     if self.durability != Durability::None {
-                        self.io(|out| out.flush(), 0);
+                        self.write_out();
                     }
                 }
                 Msg::Flush(done) => {
                     self.sync();
-                    // Lines the file refused are still in the buffer: not in the file.
-                    let mut report = self.report.clone();
-                    report.lost += self.unwritten();
-                    let _ = done.send(report);
+                    let _ = done.send(self.report.clone());
                 }
                 Msg::Finish { status, end, done } => {
                     self.sync();
-                    self.count_unwritten();
                     let mut line = String::new();
                     let _ = writeln!(
                         line,
@@ -79,14 +74,24 @@ impl Writer {
                         status.as_str(),
                         self.anchor.ns(end)
                     );
-                    self.io(|out| out.write_all(line.as_bytes()), 0);
+                    // After `sync` nothing else waits: the end line is the last of any lines
+                    // lost now, and it is no record.
+                    let written = self
+                        .out
+                        .push(line.as_bytes())
+                        .and_then(|()| self.out.flush());
+                    self.count(written.map_err(|mut lost| {
+                        lost.lines = lost.lines.saturating_sub(1);
+                        lost
+                    }));
                     self.sync();
                     let _ = done.send(self.report.clone());
-                    // Batches that raced the end reach the collector, which counts them late
-                    // (never dropped unseen).
+                    // Batches that raced the end reach the collector, which counts them as not
+                    // journaled (or, after the nested JSON was written, as late): never dropped
+                    // unseen.
                     for msg in rx.try_iter() {
                         if let Msg::Batch(mut batch) = msg {
-                            self.collector.deliver(&mut batch);
+                            self.collector.deliver_unjournaled(&mut batch);
                         }
                     }
                     return;
@@ -119,35 +124,34 @@ impl Writer {
             }
             self.line.clear();
             encode(rec, &self.anchor, &self.names, &mut self.line);
-            let line = std::mem::take(&mut self.line);
-            self.io(|out| out.write_all(line.as_bytes()), 1);
-            self.line = line;
+            let pushed = self.out.push(self.line.as_bytes());
+            self.count(pushed);
         }
+    }
+
+    /// Writes the lines gathered so far.
+    fn write_out(&mut self) {
+        let written = self.out.flush();
+        self.count(written);
     }
 
     fn sync(&mut self) {
-        self.io(|out| out.flush(), 0);
+        self.write_out();
         if self.durability == Durability::Fsync {
-            self.io(|out| out.get_ref().sync_data(), 0);
+            if let Err(e) = self.out.sync_data() {
+                self.report.error.get_or_insert_with(|| e.to_string());
+            }
         }
     }
 
-    /// Runs one write; a failure counts `records` as lost and keeps the first error.
-    fn io(&mut self, f: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>, records: u64) {
-        if let Err(e) = f(&mut self.out) {
-            self.report.lost += records;
-            self.report.error.get_or_insert_with(|| e.to_string());
+    /// Counts the lines a write lost, and keeps the first error.
+    fn count(&mut self, result: Result<(), Lost>) {
+        if let Err(lost) = result {
+            self.report.lost += lost.lines;
+            self.report
+                .error
+                .get_or_insert_with(|| lost.error.to_string());
         }
-    }
-
-    /// At the end: lines still buffered because the file refused them are lost.
-    fn count_unwritten(&mut self) {
-        self.report.lost += self.unwritten();
-    }
-
-    /// Lines still in the buffer.
-    fn unwritten(&self) -> u64 {
-        self.out.buffer().iter().filter(|b| **b == b'\n').count() as u64
     }
 }
 

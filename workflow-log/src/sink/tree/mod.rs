@@ -82,8 +82,9 @@ const GROUP_KEYS: [&str; 4] = ["iterations", "interactions", "actions", "events"
 
 impl Tree {
     /// Nests `records` by parent id. An open notice is dropped when the record's close arrived;
-    /// one that never closed stays, `incomplete`. A record whose parent is unknown (or that sits
-    /// in a cycle) goes under the workflow.
+    /// one that never closed stays, `incomplete`. A record (or event) whose id came before is
+    /// kept once (a journal concatenated with itself). A record whose parent is unknown, an
+    /// event, or that sits in a cycle goes under the workflow.
     pub(crate) fn assemble(records: Vec<Record>, names: Vec<Arc<str>>) -> Tree {
         assert!(
             records.len() < u32::MAX as usize,
@@ -94,7 +95,7 @@ impl Tree {
         let mut index: IdMap<u32> = IdMap::default();
         index.reserve(n);
         for (i, r) in records.iter().enumerate() {
-            if r.kind == Kind::Event {
+            if r.kind == Kind::Event && r.id == 0 {
                 continue;
             }
             index
@@ -112,7 +113,9 @@ impl Tree {
         let mut order: Vec<(u64, u64, u32)> = records
             .iter()
             .enumerate()
-            .filter(|(i, r)| r.kind == Kind::Event || index.get(&r.id) == Some(&(*i as u32)))
+            .filter(|(i, r)| {
+                (r.kind == Kind::Event && r.id == 0) || index.get(&r.id) == Some(&(*i as u32))
+            })
             .map(|(i, r)| (r.start, r.id, i as u32))
             .collect();
         order.sort_by_key(|&(start, id, _)| (start, id));
@@ -122,7 +125,13 @@ impl Tree {
         for &(_, _, i) in &order {
             let r = &records[i as usize];
             parent_of[i as usize] = match index.get(&r.parent) {
-                Some(&p) if r.parent != 0 && r.parent != r.id => p,
+                Some(&p)
+                    if r.parent != 0
+                        && r.parent != r.id
+                        && records[p as usize].kind != Kind::Event =>
+                {
+                    p
+                }
                 _ => root,
             };
         }
