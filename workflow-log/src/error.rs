@@ -61,6 +61,10 @@ pub enum Error {
         /// Why they were lost.
         reason: String,
     },
+    /// The `log` crate's logger is already set in this process (by `workflow_log::log::install`
+    /// or another logger): there is one per process. Pass the other logger to `install_with`
+    /// to keep it.
+    LoggerAlreadySet,
 }
 
 impl Error {
@@ -102,6 +106,9 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::LoggerAlreadySet => f.write_str(
+                "a `log` logger is already set in this process; pass it to `workflow_log::log::install_with` instead of installing it",
+            ),
         }
     }
 }

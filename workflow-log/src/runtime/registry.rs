@@ -13,10 +13,15 @@ use crate::Level;
 
 pub(crate) static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
-/// Every live workflow, so that a record can find its workflow by serial on the slow path, and
-/// the lowest record threshold among them, so that a disabled record costs one load and a branch.
-static LIVE: Mutex<Vec<(u64, Weak<LiveWorkflow>, u8)>> = Mutex::new(Vec::new());
+/// Every live workflow (serial, the workflow, its record threshold, the lowest threshold of its
+/// filter's directives), so that a record can find its workflow by serial on the slow path, and
+/// the lowest thresholds among them, so that a disabled record costs one load and a branch.
+static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+type Live = (u64, Weak<LiveWorkflow>, u8, u8);
 static MIN_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
+/// The lowest threshold of any directive of any live workflow (`planner=debug`): below it, no
+/// log line of any name is kept.
+static MIN_LOG_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
 
 /// Whether any live workflow keeps records at `level`: one relaxed load.
 #[inline]
@@ -25,29 +30,60 @@ pub(crate) fn any_enabled(level: Level) -> bool {
     !cfg!(feature = "off") && level as u8 >= MIN_THRESHOLD.load(Ordering::Relaxed)
 }
 
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// Whether any live workflow keeps log lines at `level` for some name (its default level or a
+/// directive's): one relaxed load. Levels set with `Logger::set_level` are not counted.
+#[inline]
+pub(crate) fn any_log_enabled(level: Level) -> bool {
+    !cfg!(feature = "off") && level as u8 >= MIN_LOG_THRESHOLD.load(Ordering::Relaxed)
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// Whether any workflow is live: one relaxed load.
+#[inline]
+pub(crate) fn any_live() -> bool {
+    !cfg!(feature = "off") && MIN_LOG_THRESHOLD.load(Ordering::Relaxed) != OFF
+}
+
 pub(crate) fn register(shared: &Arc<LiveWorkflow>) {
     let mut live = lock(&LIVE);
-    live.retain(|(_, w, _)| w.strong_count() > 0);
-    live.push((shared.serial, Arc::downgrade(shared), shared.filter.default));
+    live.retain(|(_, w, _, _)| w.strong_count() > 0);
+    let filter = &shared.filter;
+    let lowest = filter.names.values().copied().fold(filter.default, u8::min);
+    live.push((
+        shared.serial,
+        Arc::downgrade(shared),
+        filter.default,
+        lowest,
+    ));
     update_min(&live);
 }
 
 pub(crate) fn unregister(serial: u64) {
     let mut live = lock(&LIVE);
-    live.retain(|(s, w, _)| *s != serial && w.strong_count() > 0);
+    live.retain(|(s, w, _, _)| *s != serial && w.strong_count() > 0);
     update_min(&live);
 }
 
-fn update_min(live: &[(u64, Weak<LiveWorkflow>, u8)]) {
-    let min = live.iter().map(|(_, _, t)| *t).min().unwrap_or(OFF);
+fn update_min(live: &[Live]) {
+    let min = live.iter().map(|(_, _, t, _)| *t).min().unwrap_or(OFF);
     MIN_THRESHOLD.store(min, Ordering::Relaxed);
+    // A workflow whose every directive is `off` is still live (`any_live`): the lowest is then
+    // `error`, which costs a look at the thread's state and keeps nothing.
+    let min_log = live.iter().map(|(_, _, _, l)| *l).min().unwrap_or(OFF);
+    let min_log = if live.is_empty() {
+        OFF
+    } else {
+        min_log.min(OFF - 1)
+    };
+    MIN_LOG_THRESHOLD.store(min_log, Ordering::Relaxed);
 }
 
 /// Hands this thread's records over and waits (up to `timeout` each) until every live
 /// workflow's journal has written them: the panic hook's last act.
 pub(crate) fn flush_all(timeout: Duration) {
     let live: Vec<Arc<LiveWorkflow>> = match LIVE.try_lock() {
-        Ok(live) => live.iter().filter_map(|(_, w, _)| w.upgrade()).collect(),
+        Ok(live) => live.iter().filter_map(|(_, w, _, _)| w.upgrade()).collect(),
         Err(_) => return,
     };
     thread::flush_buffer();
@@ -60,8 +96,8 @@ pub(crate) fn flush_all(timeout: Duration) {
 pub(crate) fn find(serial: u64) -> Option<Arc<LiveWorkflow>> {
     lock(&LIVE)
         .iter()
-        .find(|(s, _, _)| *s == serial)
-        .and_then(|(_, w, _)| w.upgrade())
+        .find(|(s, _, _, _)| *s == serial)
+        .and_then(|(_, w, _, _)| w.upgrade())
 }
 
 /// The global workflow (`init`) and a generation counter that threads compare against the
