@@ -42,8 +42,8 @@ impl Value<'_> {
     pub(crate) fn text(&self) -> Box<str> {
         match *self {
             Value::Str(v) => v.into(),
-            Value::Debug(v) => capture::debug_text(v).into(),
-            Value::Display(v) => capture::display_text(v).into(),
+            Value::Debug(v) => capture::boxed_text(format_args!("{v:?}")),
+            Value::Display(v) => capture::boxed_text(format_args!("{v}")),
             Value::I64(v) => v.to_string().into(),
             Value::U64(v) => v.to_string().into(),
             Value::I128(v) => v.to_string().into(),

@@ -146,10 +146,7 @@ fn record_line(record: &log::Record<'_>, level: Level) {
     let Some(logger) = line::kept(level, record.target()) else {
         return;
     };
-    let message: Box<str> = match record.args().as_str() {
-        Some(text) => text.into(),
-        None => capture::display_text(record.args()).into(),
-    };
+    let message = capture::boxed_text(*record.args());
     let mut data = Object::new(fields::config());
     let _ = record.key_values().visit(&mut KeyValues(&mut data));
     line::emit(level, logger, message, data.finish());

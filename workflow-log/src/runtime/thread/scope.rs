@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::{with, Frame, Scope};
+use super::{with, Frame, Local, Scope};
 use crate::runtime::workflow::LiveWorkflow;
 
 /// Keeps a workflow entered on this thread; leaving it restores the thread's previous place.
@@ -100,7 +100,7 @@ impl Drop for Entered {
                     l.close_last_implicit();
                 }
             }
-            if l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) {
+            if l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) && !l.stays_in(i) {
                 l.flush();
             }
             let scope = l.scopes.remove(i);
@@ -118,5 +118,22 @@ impl Drop for Entered {
                 }
             }
         });
+    }
+}
+
+impl Local {
+    /// Whether leaving the keyed scope `i` (a span, entered and left at each poll) leaves this
+    /// thread in the same workflow with a record of it still open below: then the buffer is
+    /// handed over when that record (or the scope below) closes, not at every span exit.
+    fn stays_in(&self, i: usize) -> bool {
+        let scope = &self.scopes[i];
+        if scope.key == 0 {
+            return false;
+        }
+        let serial = scope.shared.serial;
+        match i.checked_sub(1) {
+            Some(below) => self.scopes[below].shared.serial == serial,
+            None => scope.base > 0 && self.global.as_ref().is_some_and(|g| g.serial == serial),
+        }
     }
 }

@@ -61,6 +61,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::api::bridge::{fields, line};
+use crate::runtime::registry;
 use crate::Level;
 
 /// The layer that records `tracing` events and spans in the thread's workflow, with every
@@ -210,7 +211,7 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Values<'_>, ctx: Context<'_, S>) {
-        if self.spans {
+        if self.spans && registry::any_live() {
             span::record(id, values, &ctx);
         }
     }
@@ -226,19 +227,23 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        if self.spans {
+        // With no workflow live there is nothing to log into (an action whose workflow was
+        // written is not entered either).
+        if self.spans && registry::any_live() {
             span::enter(id, &ctx);
         }
     }
 
-    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
         if self.spans {
-            span::exit(id, &ctx);
+            span::exit(id);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if self.spans {
+        // With no workflow live, an action left in the span is dropped with its extensions:
+        // its workflow was written already.
+        if self.spans && registry::any_live() {
             span::close(&id, &ctx);
         }
     }

@@ -122,15 +122,10 @@ where
     }
 }
 
-/// The span was exited on this thread.
-pub(super) fn exit<S>(id: &Id, ctx: &Context<'_, S>)
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    let Some(span) = ctx.span(id) else { return };
-    if span.extensions().get::<SpanAction>().is_some() {
-        thread::leave_keyed(id.into_u64());
-    }
+/// The span was exited on this thread: leaves what [`enter`] entered, if it did. No look at
+/// the span: the scope is found by the span's id, which no other live span has.
+pub(super) fn exit(id: &Id) {
+    thread::leave_keyed(id.into_u64());
 }
 
 /// The span closed (its last handle dropped): so does its action, `panicked` if that happens
