@@ -285,6 +285,7 @@ pub(crate) fn debug_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     text
 }
 
+#[cfg(any(feature = "tracing", feature = "log"))]
 /// The text of `args` (a `Display` or `Debug` rendering) in a box of its exact size: written
 /// into this thread's scratch buffer first, so that it allocates once (`[Display impl failed]`
 /// if an impl fails).
