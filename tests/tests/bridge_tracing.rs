@@ -364,3 +364,26 @@ fn a_secret_field_is_redacted() {
     assert!(!text.to_string().contains("hunter2"));
     assert!(!text.to_string().contains("sk-123"));
 }
+
+#[test]
+fn a_value_that_logs_while_it_is_recorded_is_fine() {
+    struct Chatty;
+    impl std::fmt::Debug for Chatty {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            // What `#[instrument(err)]` emits: read as the span's error.
+            tracing::error!(error = "raised while formatted");
+            f.write_str("chatty")
+        }
+    }
+    let ((), log) = with(&ours(), || {
+        capture_valid(|| {
+            let span = tracing::info_span!("s", v = tracing::field::Empty);
+            let _entered = span.enter();
+            span.record("v", tracing::field::debug(Chatty));
+        })
+    });
+    let s = &log["actions"][0];
+    assert_eq!(s["input_data"], json!({"v": "chatty"}));
+    assert_eq!(s["status"], "error");
+    assert_eq!(s["error"], "raised while formatted");
+}

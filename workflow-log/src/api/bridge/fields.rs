@@ -1,6 +1,9 @@
 //! The fields of a bridged log line or span, typed: numbers stay numbers, booleans booleans,
 //! and a value that only has `Debug` (or `Display`) becomes its text.
 
+// Spans' fields (and 128-bit and `Debug` values) come from `tracing` only.
+#![cfg_attr(not(feature = "tracing"), allow(dead_code))]
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -126,6 +129,16 @@ impl Fields {
         match self.entries.iter_mut().find(|(n, _)| *n == name) {
             Some(entry) => entry.1 = payload,
             None => self.entries.push((name, payload)),
+        }
+    }
+
+    /// Sets every field of `other`, in its order.
+    pub(crate) fn merge(&mut self, other: Fields) {
+        for (name, payload) in other.entries {
+            match self.entries.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 = payload,
+                None => self.entries.push((name, payload)),
+            }
         }
     }
 

@@ -98,14 +98,19 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let Some(span) = ctx.span(id) else { return };
+    let Some(cfg) = span.extensions().get::<SpanAction>().map(|a| a.cfg.clone()) else {
+        return;
+    };
+    // Captured with the span unlocked: a value's `Debug` may log, even in this span.
+    let mut recorded = Fields::default();
+    values.record(&mut Typed(
+        |field: &tracing_core::Field, value: Value<'_>| {
+            recorded.set(field.name(), value, &cfg);
+        },
+    ));
     let mut extensions = span.extensions_mut();
     if let Some(action) = extensions.get_mut::<SpanAction>() {
-        let SpanAction { fields, cfg, .. } = action;
-        values.record(&mut Typed(
-            |field: &tracing_core::Field, value: Value<'_>| {
-                fields.set(field.name(), value, cfg);
-            },
-        ));
+        action.fields.merge(recorded);
     }
 }
 
