@@ -66,6 +66,18 @@ mod open_close {
     }
 
     #[inline(never)]
+    fn ours_action_usage() {
+        let mut g = workflow_log::action("llm_call").start();
+        g.usage("gpt-4o", workflow_log::Usage::tokens(120, 30));
+    }
+
+    #[inline(never)]
+    fn ours_action_usage_fn() {
+        let _g = workflow_log::action("llm_call").start();
+        workflow_log::usage("gpt-4o", workflow_log::Usage::tokens(120, 30));
+    }
+
+    #[inline(never)]
     fn ours_interaction() {
         let _g = workflow_log::interaction("sub_agent").start();
     }
@@ -79,6 +91,20 @@ mod open_close {
     #[divan::bench]
     fn action_guard(bencher: Bencher) {
         bench_ours(bencher, ours_action);
+    }
+
+    /// `action("llm_call").start()`, `.usage("gpt-4o", ..)` on the guard, drop: against
+    /// `action_guard`, what usage adds to an action.
+    #[divan::bench]
+    fn action_guard_usage(bencher: Bencher) {
+        bench_ours(bencher, ours_action_usage);
+    }
+
+    /// `action("llm_call").start()`, `workflow_log::usage("gpt-4o", ..)` (the call for code
+    /// inside an `#[action]` fn, where no guard is in reach), drop.
+    #[divan::bench]
+    fn action_usage_fn(bencher: Bencher) {
+        bench_ours(bencher, ours_action_usage_fn);
     }
 
     /// `action("tool_call").start()` + drop in a workflow with no journal: no writer thread
@@ -194,6 +220,40 @@ mod clocks {
         bencher.bench_local(|| {
             for _ in 0..N {
                 black_box(workflow_log_benches::ticks());
+            }
+        });
+    }
+
+    /// The clock every record reads twice (`rdtsc` where the kernel keeps time with it, behind
+    /// one relaxed load of which source is in use).
+    #[divan::bench]
+    fn workflow_log_clock(bencher: Bencher) {
+        black_box(workflow_log::__private::clock_now());
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                black_box(workflow_log::__private::clock_now());
+            }
+        });
+    }
+
+    /// quanta's raw reading (`Clock::raw`, also `rdtsc`), the one to compare with ours.
+    #[divan::bench]
+    fn quanta_raw(bencher: Bencher) {
+        let clock = quanta::Clock::new();
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                black_box(clock.raw());
+            }
+        });
+    }
+
+    /// quanta's `Instant::now` (a raw reading, scaled to nanoseconds).
+    #[divan::bench]
+    fn quanta_now(bencher: Bencher) {
+        let clock = quanta::Clock::new();
+        bencher.bench_local(|| {
+            for _ in 0..N {
+                black_box(clock.now());
             }
         });
     }

@@ -17,6 +17,10 @@
 //! - `#[action(name = "llm_call")]` and `#[action]` on the LLM and tool calls; `skip(http)`
 //!   leaves a client handle out of `input_data`. A tool that returns `Err(ToolError)` is recorded
 //!   with `status: "error"` and the error's text.
+//! - The LLM client returns a completion in OpenAI's shape (`model`, `usage.prompt_tokens`,
+//!   `usage.completion_tokens`): each `llm_call` action gets its `model` and `usage` from it by
+//!   itself, the workflow's prices give it a cost, and every interaction, iteration and the run
+//!   carry `usage_total`.
 //!
 //! What the attributes don't do is written by hand: metadata on an action (a guard on the
 //! background thread, a builder for the critic's checks), log lines from hierarchical loggers,
@@ -36,14 +40,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use workflow_log::{action, interaction, iteration, Context, Logger};
+use workflow_log::{action, interaction, iteration, Context, Logger, Workflow};
 
 const TASK: &str = "Add a --json flag to the CLI that prints results as JSON";
 const MAX_ITERATIONS: u64 = 3;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // One line of set-up: the process's global workflow. Everything below logs into it.
-    let log = workflow_log::init("agent_loop")?;
+    // The process's global workflow (`workflow_log::init("agent_loop")` without the prices).
+    // Everything below logs into it. Prices are dollars per million input and output tokens.
+    let log = Workflow::builder("agent_loop")
+        .price("sim-large", 3.0, 15.0)
+        .price("sim-small", 0.25, 1.25)
+        .init()?;
     workflow_log::event(
         "run_started",
         json!({"task": TASK, "max_iterations": MAX_ITERATIONS}),
@@ -62,7 +70,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(journal) = journal {
         println!("journal {}", journal.display());
     }
-    summarize(&path)
+    summarize(&path)?;
+    println!(
+        "look at it: cargo run -p workflow-log-cli -- view {}",
+        path.display()
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,6 +524,8 @@ struct AgentStats {
     actions: u64,
     errors: u64,
     duration_us: u64,
+    tokens: u64,
+    cost_usd: f64,
 }
 
 /// Reads the nested JSON back and prints, per agent, what it did.
@@ -534,19 +549,28 @@ fn summarize(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         items(&doc, "events").len()
     );
     println!(
-        "  {:<12} {:>12} {:>8} {:>7} {:>10}",
-        "agent", "interactions", "actions", "errors", "time (ms)"
+        "  {:<12} {:>12} {:>8} {:>7} {:>10} {:>8} {:>10}",
+        "agent", "interactions", "actions", "errors", "time (ms)", "tokens", "cost ($)"
     );
     for (agent, s) in &stats {
         println!(
-            "  {:<12} {:>12} {:>8} {:>7} {:>10.1}",
+            "  {:<12} {:>12} {:>8} {:>7} {:>10.1} {:>8} {:>10.6}",
             agent,
             s.interactions,
             s.actions,
             s.errors,
-            s.duration_us as f64 / 1000.0
+            s.duration_us as f64 / 1000.0,
+            s.tokens,
+            s.cost_usd
         );
     }
+    let total = &doc["usage_total"];
+    println!(
+        "  tokens: {} in, {} out; cost ${:.6}",
+        total["input_tokens"].as_u64().unwrap_or(0),
+        total["output_tokens"].as_u64().unwrap_or(0),
+        total["cost_usd"].as_f64().unwrap_or(0.0)
+    );
     for failure in failures {
         println!("  failed: {failure}");
     }
@@ -579,6 +603,8 @@ fn walk(
     for action in items(node, "actions") {
         let s = stats.entry(agent.to_owned()).or_default();
         s.actions += 1;
+        s.tokens += action["usage"]["total_tokens"].as_u64().unwrap_or(0);
+        s.cost_usd += action["usage"]["cost_usd"].as_f64().unwrap_or(0.0);
         if action["status"] != "ok" {
             s.errors += 1;
             failures.push(format!(

@@ -322,6 +322,7 @@ impl<'a> Expand<'a> {
             async_token,
             capture,
             block,
+            ..
         } = tail.block;
         let output = ret::future_output(&self.func.sig.output).flatten();
         let returns = output.map_or(Returns::Value(Box::new(syn::parse_quote!(_))), ret::of_type);

@@ -47,6 +47,7 @@ pub(crate) fn erase_impl_trait(ty: &Type) -> Type {
         fn visit_type_mut(&mut self, ty: &mut Type) {
             if let Type::ImplTrait(it) = ty {
                 *ty = Type::Infer(syn::TypeInfer {
+                    attrs: Vec::new(),
                     underscore_token: syn::Token![_](it.impl_token.span),
                 });
             } else {

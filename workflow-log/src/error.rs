@@ -61,6 +61,14 @@ pub enum Error {
         /// Why they were lost.
         reason: String,
     },
+    /// A file (or value) could not be read as a run: it is not JSON, is cut short, or is not a
+    /// workflow-log document.
+    Document {
+        /// The file at fault, when the run was read from one.
+        path: Option<PathBuf>,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The `log` crate's logger is already set in this process (by `workflow_log::log::install`
     /// or another logger): there is one per process. Pass the other logger to `install_with`
     /// to keep it.
@@ -106,6 +114,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Document { path, reason } => match path {
+                Some(path) => write!(f, "`{}`: {reason}", path.display()),
+                None => f.write_str(reason),
+            },
             Error::LoggerAlreadySet => f.write_str(
                 "a `log` logger is already set in this process; pass it to `workflow_log::log::install_with` instead of installing it",
             ),

@@ -76,6 +76,7 @@
 mod api;
 mod capture;
 mod clock;
+pub mod document;
 mod error;
 mod level;
 mod record;
@@ -102,6 +103,7 @@ pub use api::guard::{
     InteractionGuard, IterationBuilder, IterationGuard,
 };
 pub use api::logger::{logger, Logger};
+pub use api::usage::usage;
 pub use api::workflow::{
     capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
     FILTER_ENV, LOGS_DIR_ENV,

@@ -190,11 +190,11 @@ impl Logger {
         }
         let mut rec = Record::new(Kind::Event, "log".into());
         rec.input = Some(settings::json(&fields));
-        rec.log = Some(Box::new(LogLine {
+        rec.set_log(LogLine {
             level,
             logger: self.inner.name.clone(),
             message: message.into(),
-        }));
+        });
         thread::emit(rec, None);
     }
 

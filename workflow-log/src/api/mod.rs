@@ -8,4 +8,5 @@ pub(crate) mod event;
 pub(crate) mod guard;
 pub(crate) mod logger;
 pub mod macro_support;
+pub(crate) mod usage;
 pub(crate) mod workflow;

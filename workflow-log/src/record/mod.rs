@@ -86,6 +86,47 @@ pub(crate) struct LogLine {
     pub(crate) message: Box<str>,
 }
 
+/// An LLM call's model and token usage (on an action).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Llm {
+    pub(crate) model: Option<Box<str>>,
+    pub(crate) usage: Usage,
+    /// Reported by a `usage` call, which wins over usage read from a provider's response.
+    pub(crate) explicit: bool,
+}
+
+impl Llm {
+    /// Adds usage reported by a `usage` call: explicit usage adds up (a streamed response,
+    /// reported chunk by chunk) and replaces usage read from the output.
+    pub(crate) fn add_explicit(&mut self, model: Option<Box<str>>, usage: &Usage) {
+        if !self.explicit {
+            self.usage = Usage::default();
+            self.explicit = true;
+        }
+        self.usage.add(usage);
+        if model.is_some() {
+            self.model = model;
+        }
+    }
+
+    /// Usage read from a provider's response: kept only where no `usage` call reported any.
+    pub(crate) fn set_detected(&mut self, model: Box<str>, usage: Usage) {
+        if !self.explicit {
+            self.model = Some(model);
+            self.usage = usage;
+        }
+    }
+}
+
+/// The parts of a record that few records have, boxed: one word while none is set.
+#[derive(Debug, Default)]
+pub(crate) struct Rare {
+    /// A logger's log line (events with `event_type: "log"`).
+    pub(crate) log: Option<LogLine>,
+    /// An LLM call's model and usage (actions).
+    pub(crate) llm: Option<Llm>,
+}
+
 /// The `number` of an iteration that takes the next number among its siblings when it opens.
 pub(crate) const AUTO_NUMBER: u64 = u64::MAX;
 
@@ -110,7 +151,8 @@ pub(crate) struct Record {
     pub(crate) output: Option<Payload>,
     pub(crate) error: Option<ErrorText>,
     pub(crate) metadata: Metadata,
-    pub(crate) log: Option<Box<LogLine>>,
+    /// Log line, model and usage: rare, so boxed.
+    pub(crate) rare: Option<Box<Rare>>,
 }
 
 // A record is moved into its guard and again into its thread's buffer: at 120 bytes (and its
@@ -140,7 +182,7 @@ impl Record {
             output: None,
             error: None,
             metadata: Metadata::default(),
-            log: None,
+            rare: None,
         }
     }
 
@@ -161,12 +203,44 @@ impl Record {
             output: None,
             error: None,
             metadata: Metadata::default(),
-            log: None,
+            rare: None,
         }
     }
 
     pub(crate) fn set_metadata(&mut self, key: Cow<'static, str>, value: Payload) {
         self.metadata.set(key, value);
+    }
+
+    /// Sets the output. An action's output that is a provider's response (OpenAI's or
+    /// Anthropic's shape) gives the action its model and usage, unless a `usage` call did.
+    pub(crate) fn set_output(&mut self, output: Payload) {
+        if self.kind == Kind::Action {
+            if let Some((model, usage)) = usage::from_response(output.as_str()) {
+                self.llm_mut().set_detected(model, usage);
+            }
+        }
+        self.output = Some(output);
+    }
+
+    /// The log line of a logger's event.
+    pub(crate) fn log(&self) -> Option<&LogLine> {
+        self.rare.as_ref()?.log.as_ref()
+    }
+
+    pub(crate) fn set_log(&mut self, line: LogLine) {
+        self.rare.get_or_insert_with(Box::default).log = Some(line);
+    }
+
+    /// The model and usage of an LLM call.
+    pub(crate) fn llm(&self) -> Option<&Llm> {
+        self.rare.as_ref()?.llm.as_ref()
+    }
+
+    pub(crate) fn llm_mut(&mut self) -> &mut Llm {
+        self.rare
+            .get_or_insert_with(Box::default)
+            .llm
+            .get_or_insert_with(Llm::default)
     }
 
     pub(crate) fn set_error(&mut self, message: impl std::fmt::Display) {

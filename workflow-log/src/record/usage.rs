@@ -194,9 +194,107 @@ impl<'de> Deserialize<'de> for Usage {
     }
 }
 
+/// The model and usage a provider's response carries, if `json` (an action's captured output)
+/// is one: OpenAI's chat completions (`usage.prompt_tokens`, `completion_tokens`, their
+/// `*_tokens_details`), OpenAI's responses or Anthropic's messages (`usage.input_tokens`,
+/// `output_tokens`, `input_tokens_details` / `cache_read_input_tokens`,
+/// `cache_creation_input_tokens`). Any other value gives `None` cheaply: without a `"usage"`
+/// key in its text it is not parsed.
+pub(crate) fn from_response(json: &str) -> Option<(Box<str>, Usage)> {
+    if !json.contains("\"usage\"") || !json.contains("\"model\"") {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Response {
+        model: String,
+        usage: Tokens,
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Tokens {
+        prompt_tokens: Option<u64>,
+        completion_tokens: Option<u64>,
+        input_tokens: Option<u64>,
+        output_tokens: Option<u64>,
+        prompt_tokens_details: Details,
+        completion_tokens_details: Details,
+        input_tokens_details: Details,
+        output_tokens_details: Details,
+        cache_read_input_tokens: Option<u64>,
+        cache_creation_input_tokens: Option<u64>,
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Details {
+        cached_tokens: Option<u64>,
+        reasoning_tokens: Option<u64>,
+    }
+    let response: Response = serde_json::from_str(json).ok()?;
+    let t = response.usage;
+    let input = t.prompt_tokens.or(t.input_tokens)?;
+    let output = t.completion_tokens.or(t.output_tokens).unwrap_or(0);
+    let cached = t
+        .prompt_tokens_details
+        .cached_tokens
+        .or(t.input_tokens_details.cached_tokens)
+        .or(t.cache_read_input_tokens)
+        .unwrap_or(0);
+    let reasoning = t
+        .completion_tokens_details
+        .reasoning_tokens
+        .or(t.output_tokens_details.reasoning_tokens)
+        .unwrap_or(0);
+    let usage = Usage::tokens(input, output)
+        .cache_read(cached)
+        .cache_write(t.cache_creation_input_tokens.unwrap_or(0))
+        .reasoning(reasoning);
+    Some((response.model.into_boxed_str(), usage))
+}
+
+impl Usage {
+    /// The cost at `input_usd_per_mtok` and `output_usd_per_mtok` dollars per million input and
+    /// output tokens, where the usage came without one.
+    #[must_use]
+    pub(crate) fn priced(mut self, input_usd_per_mtok: f64, output_usd_per_mtok: f64) -> Usage {
+        if self.cost_usd.is_none() {
+            let cost = self.input_tokens as f64 * input_usd_per_mtok / 1e6
+                + self.output_tokens as f64 * output_usd_per_mtok / 1e6;
+            self.cost_usd = valid_cost(cost);
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Usage;
+    use super::{from_response, Usage};
+
+    #[test]
+    fn provider_responses_give_model_and_usage() {
+        let openai = r#"{"id":"c","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":120,
+            "completion_tokens":30,"total_tokens":150,"prompt_tokens_details":{"cached_tokens":100},
+            "completion_tokens_details":{"reasoning_tokens":7}}}"#;
+        let (model, usage) = from_response(openai).unwrap();
+        assert_eq!(&*model, "gpt-4o");
+        assert_eq!(usage, Usage::tokens(120, 30).cache_read(100).reasoning(7));
+        let anthropic = r#"{"model":"claude-sonnet-4","content":[],"usage":{"input_tokens":12,
+            "output_tokens":5,"cache_read_input_tokens":3,"cache_creation_input_tokens":4}}"#;
+        let (model, usage) = from_response(anthropic).unwrap();
+        assert_eq!(&*model, "claude-sonnet-4");
+        assert_eq!(usage, Usage::tokens(12, 5).cache_read(3).cache_write(4));
+        assert!(from_response(r#"{"model":"m","usage":"lots"}"#).is_none());
+        assert!(from_response(r#"{"answer":"the usage is high"}"#).is_none());
+        assert!(from_response("[1, 2]").is_none());
+    }
+
+    #[test]
+    fn a_price_fills_only_an_unknown_cost() {
+        let usage = Usage::tokens(1_000_000, 500_000).priced(2.5, 10.0);
+        assert_eq!(usage.cost_usd, Some(7.5));
+        let known = Usage::tokens(1, 1).cost_usd(0.25).priced(2.5, 10.0);
+        assert_eq!(known.cost_usd, Some(0.25));
+        assert_eq!(Usage::tokens(1, 1).priced(f64::NAN, 1.0).cost_usd, None);
+    }
 
     #[test]
     fn counts_saturate_and_unknown_cost_is_not_zero() {

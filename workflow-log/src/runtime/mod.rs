@@ -7,7 +7,9 @@
 //! decides for good by the same workflow's level, and closes it with
 //! [`thread::close_in_place`] (or [`thread::close`] for a record that is not in a slot).
 
+pub(crate) mod lifecycle;
 pub(crate) mod registry;
 pub(crate) mod settings;
 pub(crate) mod thread;
+pub(crate) mod usage;
 pub(crate) mod workflow;

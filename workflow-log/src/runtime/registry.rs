@@ -3,9 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 
-use super::thread;
 use super::workflow::LiveWorkflow;
 use crate::level::OFF;
 use crate::util::lock;
@@ -79,17 +77,10 @@ fn update_min(live: &[Live]) {
     MIN_LOG_THRESHOLD.store(min_log, Ordering::Relaxed);
 }
 
-/// Hands this thread's records over and waits (up to `timeout` each) until every live
-/// workflow's journal has written them: the panic hook's last act.
-pub(crate) fn flush_all(timeout: Duration) {
-    let live: Vec<Arc<LiveWorkflow>> = match LIVE.try_lock() {
-        Ok(live) => live.iter().filter_map(|(_, w, _, _)| w.upgrade()).collect(),
-        Err(_) => return,
-    };
-    thread::flush_buffer();
-    for shared in live {
-        let _ = shared.flush_journal(Some(timeout));
-    }
+/// Every live workflow, unless the registry is locked (the panic hook must not wait).
+pub(crate) fn try_live() -> Option<Vec<Arc<LiveWorkflow>>> {
+    let live = LIVE.try_lock().ok()?;
+    Some(live.iter().filter_map(|(_, w, _, _)| w.upgrade()).collect())
 }
 
 /// The live workflow with this serial, if it is still live.
@@ -104,22 +95,3 @@ pub(crate) fn find(serial: u64) -> Option<Arc<LiveWorkflow>> {
 /// copy they cache, so that the hot path takes no lock.
 pub(crate) static GLOBAL: Mutex<Option<Arc<LiveWorkflow>>> = Mutex::new(None);
 pub(crate) static GLOBAL_GEN: AtomicU64 = AtomicU64::new(0);
-
-/// On a panic (also under `panic = "abort"`, where no guard's `Drop` will run), hand this
-/// thread's records over and wait briefly for every live journal to be written. Installed by the
-/// builder of the first workflow that keeps a journal.
-pub(crate) fn install_panic_hook() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    // Swapping hooks panics on a panicking thread (a workflow started in a `Drop` during
-    // unwinding): try again with the next journal instead.
-    if std::thread::panicking() {
-        return;
-    }
-    INSTALLED.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            flush_all(Duration::from_secs(2));
-            previous(info);
-        }));
-    });
-}

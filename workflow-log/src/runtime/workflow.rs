@@ -3,22 +3,18 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{registry, thread};
 use crate::capture;
-use crate::clock::{self, Anchor};
+use crate::clock::Anchor;
 use crate::level::Filter;
-use crate::record::{thread_names, Record, Status};
+use crate::record::Record;
 use crate::sink::collector::{Collector, BATCH};
-use crate::sink::journal::{self, Journal};
-use crate::sink::tree::{self, RunInfo};
-use crate::util::{create_private, lock};
+use crate::sink::journal::Journal;
+use crate::util::lock;
 use crate::{Error, Level};
 
 /// Where a workflow's nested JSON goes.
@@ -41,20 +37,16 @@ pub(crate) struct LiveWorkflow {
     pub(crate) output: Output,
     /// How values are captured; `None` for the defaults.
     pub(crate) payload: Option<Arc<capture::Config>>,
-    collector: Arc<Collector>,
+    /// Dollars per million input and output tokens, by model.
+    pub(crate) prices: Vec<(Box<str>, f64, f64)>,
+    pub(super) collector: Arc<Collector>,
     pub(crate) journal: Option<Journal>,
     /// Bumped by `flush` and `finish`: each thread hands its buffer over at its next close.
     pub(crate) flush_epoch: AtomicU64,
     /// Auto-numbers of iterations directly under the workflow.
-    root_iterations: AtomicU64,
+    pub(super) root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
-    nested_iterations: Mutex<HashMap<u64, u64>>,
-}
-
-impl Drop for LiveWorkflow {
-    fn drop(&mut self) {
-        registry::unregister(self.serial);
-    }
+    pub(super) nested_iterations: Mutex<HashMap<u64, u64>>,
 }
 
 impl fmt::Debug for LiveWorkflow {
@@ -112,6 +104,16 @@ impl LiveWorkflow {
             })
     }
 
+    /// The price of `model`: its own, else that of the longest priced name it starts with
+    /// (`gpt-4o` prices `gpt-4o-2024-08-06`).
+    pub(crate) fn price_of(&self, model: &str) -> Option<(f64, f64)> {
+        self.prices
+            .iter()
+            .filter(|(name, _, _)| model.starts_with(&**name))
+            .max_by_key(|(name, _, _)| name.len())
+            .map(|(_, input, output)| (*input, *output))
+    }
+
     /// The number of the next auto-numbered iteration under `parent`.
     pub(crate) fn next_iteration_number(&self, parent: u64) -> u64 {
         if parent == 0 {
@@ -129,122 +131,5 @@ impl LiveWorkflow {
         if !map.is_empty() {
             map.remove(&id);
         }
-    }
-
-    fn run_info(&self, status: Status, end: u64) -> RunInfo<'_> {
-        RunInfo {
-            workflow: &self.name,
-            run_id: &self.run_id,
-            anchor: self.anchor,
-            end,
-            status,
-        }
-    }
-
-    /// Closes what this thread still holds for the workflow, stops the journal, and collects
-    /// every record.
-    /// Returns them with the run's end tick, the same in the journal and in the nested JSON.
-    fn collect(&self, status: Status) -> (Vec<Record>, Option<journal::Report>, u64) {
-        self.flush_epoch.fetch_add(1, Ordering::Relaxed);
-        thread::flush_for(self);
-        let end = clock::now();
-        let report = self.journal.as_ref().map(|j| j.finish(status, end));
-        (self.collector.take(), report, end)
-    }
-}
-
-/// What a workflow starts with: the builder's settings, resolved.
-pub(crate) struct Setup<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) output: Output,
-    pub(crate) filter: Filter,
-    pub(crate) run_id: String,
-    pub(crate) pretty: bool,
-    /// How values are captured; `None` for the defaults.
-    pub(crate) payload: Option<Arc<capture::Config>>,
-    /// The journal's path and settings, if it keeps one.
-    pub(crate) journal: Option<(PathBuf, &'a journal::Options)>,
-}
-
-impl LiveWorkflow {
-    /// Starts a workflow (and its journal's writer) and registers it as live.
-    pub(crate) fn start(setup: Setup<'_>) -> Result<Arc<LiveWorkflow>, Error> {
-        let anchor = Anchor::now();
-        let collector = Arc::new(Collector::new(setup.name));
-        let journal = match setup.journal {
-            Some((path, options)) => Some(Journal::start(
-                path,
-                options,
-                journal::Header {
-                    workflow: setup.name,
-                    run_id: &setup.run_id,
-                    anchor,
-                },
-                collector.clone(),
-            )?),
-            None => None,
-        };
-        let live = Arc::new(LiveWorkflow {
-            serial: registry::NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
-            name: setup.name.to_owned(),
-            run_id: setup.run_id,
-            anchor,
-            filter: setup.filter,
-            pretty: setup.pretty,
-            output: setup.output,
-            payload: setup.payload,
-            collector,
-            journal,
-            flush_epoch: AtomicU64::new(0),
-            root_iterations: AtomicU64::new(0),
-            nested_iterations: Mutex::new(HashMap::new()),
-        });
-        registry::register(&live);
-        Ok(live)
-    }
-
-    /// Ends the workflow and returns its nested JSON as a value (`capture`).
-    pub(crate) fn finish_to_value(&self, status: Status) -> serde_json::Value {
-        let (records, _, end) = self.collect(status);
-        registry::unregister(self.serial);
-        tree::to_value(&self.run_info(status, end), records, thread_names())
-    }
-
-    /// Ends the workflow and writes its nested JSON file (through a temp file and a rename);
-    /// returns its path. An in-memory workflow writes nothing.
-    pub(crate) fn finish_to_file(&self, status: Status) -> Result<PathBuf, Error> {
-        let (records, report, end) = self.collect(status);
-        registry::unregister(self.serial);
-        let info = self.run_info(status, end);
-        let Output::File { dir, stem } = &self.output else {
-            return Ok(PathBuf::new());
-        };
-        let path = dir.join(format!("{stem}.json"));
-        let tmp = dir.join(format!(".{stem}.json.tmp"));
-        let write = || -> std::io::Result<()> {
-            let file = create_private(&tmp, true)?;
-            let mut out = BufWriter::with_capacity(1 << 16, file);
-            tree::write(&info, records, thread_names(), self.pretty, &mut out)?;
-            out.flush()?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()
-        };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::io("write", &tmp, e));
-        }
-        fs::rename(&tmp, &path).map_err(|e| Error::io("rename the temp file to", &path, e))?;
-        if let Some(report) = report.filter(|r| r.lost > 0) {
-            let journal = self.journal.as_ref().map(|j| j.path.display().to_string());
-            return Err(Error::RecordsLost {
-                path: Some(path),
-                count: report.lost,
-                reason: format!(
-                    "the journal `{}` could not take them: {}",
-                    journal.unwrap_or_default(),
-                    report.error.unwrap_or_default()
-                ),
-            });
-        }
-        Ok(path)
     }
 }

@@ -5,12 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
-use crate::record::{Kind, LogLine, Payload, Record, Status};
+use crate::record::{Kind, LogLine, Payload, Record, Status, Usage};
 use crate::{Error, Level};
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
@@ -156,16 +157,25 @@ fn record(obj: &Map<String, Value>, thread: u32) -> Option<Record> {
             }
         }
     }
+    if kind == Kind::Action {
+        let usage = obj.get("usage").and_then(|u| Usage::deserialize(u).ok());
+        let model = str_field(obj, "model");
+        if usage.is_some() || model.is_some() {
+            let llm = rec.llm_mut();
+            llm.model = model.map(Into::into);
+            llm.usage = usage.unwrap_or_default();
+        }
+    }
     // Only a logger's line (`event_type: "log"`) has a level, a logger and a message.
     let log_line = kind == Kind::Event && rec.name == "log";
     if let (true, Some(level), Some(logger)) =
         (log_line, str_field(obj, "level"), str_field(obj, "logger"))
     {
-        rec.log = Some(Box::new(LogLine {
+        rec.set_log(LogLine {
             level: level.parse::<Level>().ok()?,
             logger: logger.into(),
             message: str_field(obj, "message").unwrap_or_default().into(),
-        }));
+        });
     }
     Some(rec)
 }

@@ -34,11 +34,11 @@ pub(crate) fn kept(level: Level, target: &str) -> Option<Arc<str>> {
 pub(crate) fn emit(level: Level, logger: Arc<str>, message: Box<str>, data: Payload) {
     let mut rec = Record::new(Kind::Event, Cow::Borrowed("log"));
     rec.input = Some(data);
-    rec.log = Some(Box::new(LogLine {
+    rec.set_log(LogLine {
         level,
         logger,
         message,
-    }));
+    });
     // The logger's level was applied: not the workflow's record level again.
     thread::emit(rec, None);
 }

@@ -7,9 +7,9 @@ use std::marker::PhantomData;
 use serde::Serialize;
 
 use super::{capture_at, capture_keyed, log_kept, set_output, Draft};
-use crate::record::Kind;
+use crate::record::{Kind, Usage};
 use crate::runtime::settings;
-use crate::runtime::thread::OpenRecord;
+use crate::runtime::thread::{self, OpenRecord};
 use crate::Level;
 
 /// Starts building an action: an LLM call, a tool call, a retrieval.
@@ -80,6 +80,34 @@ impl ActionBuilder {
         self
     }
 
+    /// The model this action called and the tokens it used (an LLM call). An output that is a
+    /// provider's response (OpenAI's or Anthropic's shape) gives both by itself; this wins over
+    /// it. Several calls add up. Cost comes from `usage`'s `cost_usd`, else from the workflow's
+    /// [`price`](crate::WorkflowBuilder::price) for the model.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use workflow_log::Usage;
+    ///
+    /// let ((), log) = workflow_log::capture(|| {
+    ///     workflow_log::action("chat")
+    ///         .usage("gpt-4o", Usage::tokens(120, 30).cost_usd(0.0006))
+    ///         .log();
+    /// });
+    /// let action = &log["actions"][0];
+    /// assert_eq!(action["model"], "gpt-4o");
+    /// assert_eq!(action["usage"]["total_tokens"], 150);
+    /// assert_eq!(log["usage_by_model"]["gpt-4o"]["input_tokens"], 120);
+    /// ```
+    #[inline(always)]
+    pub fn usage(mut self, model: impl Into<Cow<'static, str>>, usage: Usage) -> Self {
+        if self.p.enabled {
+            self.p.add_usage(model.into(), usage);
+        }
+        self
+    }
+
     /// One entry of the action's `metadata` object; the same key twice keeps the last value.
     #[inline(always)]
     pub fn metadata<T: Serialize + ?Sized>(
@@ -123,14 +151,24 @@ impl ActionBuilder {
     /// Opens a timed action; it closes when the guard drops.
     #[inline(always)]
     pub fn start(self) -> ActionGuard {
-        let level = self.p.level;
-        start_guard!(
-            ActionGuard,
-            self.p.enabled,
-            self.p.into_record(),
-            level,
-            self.p.discard()
-        )
+        if !self.p.enabled {
+            self.p.discard();
+            return ActionGuard::disabled();
+        }
+        // The record is opened first and built after, in the guard where it will live.
+        let Some(place) = thread::open_action(self.p.level) else {
+            self.p.discard();
+            return ActionGuard::disabled();
+        };
+        let mut rec = self.p.into_record();
+        place.fill(&mut rec);
+        ActionGuard {
+            open: Some(OpenRecord {
+                rec,
+                serial: place.serial,
+            }),
+            _not_send: PhantomData,
+        }
     }
 }
 
@@ -152,6 +190,29 @@ impl ActionGuard {
     /// The action's output, serialised now; a second call replaces the first.
     pub fn output<T: Serialize + ?Sized>(&mut self, output: &T) -> &mut Self {
         set_output(&mut self.open, output);
+        self
+    }
+
+    /// Adds the model and tokens of an LLM call to the action (several calls add up, e.g. a
+    /// streamed response reported chunk by chunk); see [`ActionBuilder::usage`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use workflow_log::Usage;
+    ///
+    /// let ((), log) = workflow_log::capture(|| {
+    ///     let mut call = workflow_log::action("chat").start();
+    ///     call.usage("claude-sonnet-4", Usage::tokens(10, 5));
+    ///     call.usage("claude-sonnet-4", Usage::tokens(0, 7));
+    /// });
+    /// assert_eq!(log["actions"][0]["usage"]["output_tokens"], 12);
+    /// ```
+    pub fn usage(&mut self, model: impl Into<Cow<'static, str>>, usage: Usage) -> &mut Self {
+        if let Some(open) = &mut self.open {
+            let model = model.into().into_owned().into_boxed_str();
+            open.rec.llm_mut().add_explicit(Some(model), &usage);
+        }
         self
     }
 

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::capture;
-use crate::record::{ErrorText, Kind, Metadata, Payload, Record, Status};
+use crate::record::{ErrorText, Kind, Metadata, Payload, Record, Status, Usage};
 use crate::runtime::settings;
 use crate::runtime::thread::{self, OpenRecord};
 use crate::Level;
@@ -52,7 +52,7 @@ pub(super) fn log_kept(rec: Record, level: Level) {
 
 pub(super) fn set_output<T: Serialize + ?Sized>(open: &mut Option<OpenRecord>, value: &T) {
     if let Some(open) = open {
-        open.rec.output = Some(settings::json(value));
+        open.rec.set_output(settings::json(value));
     }
 }
 
@@ -148,6 +148,8 @@ pub(super) struct Draft {
     output: Option<Payload>,
     metadata: Metadata,
     error: Option<ErrorText>,
+    /// Model and usage of an LLM call (`ActionBuilder::usage`).
+    usage: Option<Box<(Box<str>, Usage)>>,
     kind: Kind,
     level: Level,
     /// Whether some workflow keeps records at `level`: one relaxed load when the builder is
@@ -165,6 +167,7 @@ impl Draft {
             output: None,
             metadata: Metadata::default(),
             error: None,
+            usage: None,
             kind,
             level,
             enabled: thread::wanted(kind, level),
@@ -176,6 +179,20 @@ impl Draft {
     fn set_error(&mut self, message: &dyn fmt::Display) {
         if self.enabled || thread::wanted(self.kind, Level::Error) {
             self.error = Some(ErrorText::from(capture::display_text(message)));
+        }
+    }
+
+    /// Adds the usage of an LLM call (several calls add up; the last model named is kept).
+    pub(super) fn add_usage(&mut self, model: Cow<'static, str>, usage: Usage) {
+        if !self.enabled {
+            return;
+        }
+        match &mut self.usage {
+            Some(kept) => {
+                kept.0 = model.into_owned().into_boxed_str();
+                kept.1.add(&usage);
+            }
+            None => self.usage = Some(Box::new((model.into_owned().into_boxed_str(), usage))),
         }
     }
 
@@ -193,7 +210,8 @@ impl Draft {
             && self.input.is_none()
             && self.output.is_none()
             && self.metadata.is_unset()
-            && self.error.is_none();
+            && self.error.is_none()
+            && self.usage.is_none();
         if owns_nothing {
             // Nothing to free: skips the drop glue (a call).
             std::mem::forget(self);
@@ -207,8 +225,14 @@ impl Draft {
     fn into_record(self) -> Record {
         let mut rec = Record::new(self.kind, self.name);
         rec.input = self.input;
-        rec.output = self.output;
+        if let Some(output) = self.output {
+            rec.set_output(output);
+        }
         rec.metadata = self.metadata;
+        if let Some(usage) = self.usage {
+            let (model, usage) = *usage;
+            rec.llm_mut().add_explicit(Some(model), &usage);
+        }
         if self.error.is_some() {
             rec.status = Status::Error;
             rec.error = self.error;

@@ -187,7 +187,7 @@ impl CallGuard<'_> {
     /// Not public API.
     pub fn output(&mut self, value: Payload) {
         if let Some(open) = self.open() {
-            open.rec.output = Some(value);
+            open.rec.set_output(value);
         }
     }
 

@@ -70,7 +70,7 @@ impl AsyncCall {
     /// Not public API.
     pub fn output(&mut self, value: Payload) {
         if let Some((open, _)) = &mut self.open {
-            open.rec.output = Some(value);
+            open.rec.set_output(value);
         }
     }
 

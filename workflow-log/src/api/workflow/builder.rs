@@ -9,9 +9,10 @@ use super::{WorkflowGuard, DEFAULT_LOGS_DIR, FILTER_ENV, LOGS_DIR_ENV};
 use crate::capture;
 use crate::level::Filter;
 use crate::record::Status;
-use crate::runtime::registry::{self, GLOBAL, GLOBAL_GEN};
+use crate::runtime::lifecycle::{self, Setup};
+use crate::runtime::registry::{GLOBAL, GLOBAL_GEN};
 use crate::runtime::thread;
-use crate::runtime::workflow::{LiveWorkflow, Output, Setup};
+use crate::runtime::workflow::{LiveWorkflow, Output};
 use crate::sink::journal::{self, Durability};
 use crate::util::{create_private, lock, run_id, sanitize_file_name};
 use crate::{Error, Level};
@@ -46,6 +47,7 @@ pub struct WorkflowBuilder {
     pretty: bool,
     payload: capture::Config,
     journal: journal::Options,
+    prices: Vec<(Box<str>, f64, f64)>,
 }
 
 impl WorkflowBuilder {
@@ -58,6 +60,7 @@ impl WorkflowBuilder {
             pretty: true,
             payload: capture::Config::default(),
             journal: journal::Options::default(),
+            prices: Vec::new(),
         }
     }
 
@@ -180,6 +183,32 @@ impl WorkflowBuilder {
         self
     }
 
+    /// What `model` costs, in US dollars per million input and output tokens: usage reported
+    /// without a `cost_usd` gets its cost from here. A model with no price of its own takes that
+    /// of the longest priced name it starts with (`gpt-4o` prices `gpt-4o-2024-08-06`); usage of
+    /// a model with no price and no cost has no `cost_usd` (unknown is not zero). Prices that are
+    /// negative, NaN or infinite are ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use workflow_log::{Usage, Workflow};
+    ///
+    /// let ((), log) = Workflow::builder("demo")
+    ///     .price("gpt-4o", 2.5, 10.0)
+    ///     .capture(|| workflow_log::action("chat").usage("gpt-4o", Usage::tokens(2_000, 500)).log());
+    /// assert_eq!(log["actions"][0]["usage"]["cost_usd"], 0.01);
+    /// ```
+    pub fn price(mut self, model: &str, input_usd_per_mtok: f64, output_usd_per_mtok: f64) -> Self {
+        let valid = |p: f64| p.is_finite() && p >= 0.0;
+        if valid(input_usd_per_mtok) && valid(output_usd_per_mtok) {
+            self.prices.retain(|(name, _, _)| &**name != model);
+            self.prices
+                .push((model.into(), input_usd_per_mtok, output_usd_per_mtok));
+        }
+        self
+    }
+
     fn resolve_filter(&self, use_env: bool) -> Result<Filter, Error> {
         let mut filter = Filter::default();
         if use_env && self.level.is_none() && self.filter.is_none() {
@@ -219,10 +248,11 @@ impl WorkflowBuilder {
             pretty: self.pretty,
             payload: (!self.payload.is_default()).then(|| Arc::new(self.payload.clone())),
             journal: journal_path.map(|path| (path, &self.journal)),
+            prices: self.prices.clone(),
         })?;
         if keeps_journal {
             // A panic (also under `panic = "abort"`) flushes every live journal first.
-            registry::install_panic_hook();
+            lifecycle::install_panic_hook();
         }
         Ok(live)
     }

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::registry::{self, GLOBAL, GLOBAL_GEN};
+use super::usage;
 use super::workflow::LiveWorkflow;
 use crate::capture;
 use crate::clock;
@@ -23,7 +24,7 @@ use crate::util::{lock, report};
 use crate::Level;
 
 pub(crate) use implicit::log_simple;
-pub(crate) use open::{close, close_in_place, open_in_place, OpenRecord};
+pub(crate) use open::{close, close_in_place, open_action, open_in_place, OpenRecord};
 pub(crate) use scope::{enter, Entered};
 #[cfg(feature = "tracing")]
 pub(crate) use scope::{enter_keyed, leave_keyed};
@@ -219,8 +220,27 @@ pub(crate) fn emit(mut rec: Record, level: Option<Level>) {
             rec.start = clock::now();
         }
         rec.end = rec.start;
+        if rec.rare.is_some() {
+            let owner = l.owner(serial);
+            usage::settle(&mut rec, owner.as_deref());
+        }
         l.push(rec, serial);
     });
+}
+
+/// The record that usage reported now belongs to: the innermost open action of this thread's
+/// workflow, else its innermost open record; `None` when no record is open.
+pub(crate) fn usage_target() -> Option<u64> {
+    with(|l| {
+        let frames = l.stack.get(l.base()..).unwrap_or_default();
+        frames
+            .iter()
+            .rev()
+            .find(|f| f.kind == Kind::Action)
+            .or(frames.last())
+            .map(|f| f.id)
+    })
+    .flatten()
 }
 
 /// Whether a record of `kind` at `level` is worth making: the one test that guards, builders
@@ -316,4 +336,16 @@ pub(crate) fn flush_for(shared: &LiveWorkflow) {
 /// Flushes this thread's buffer to whatever workflow it belongs to.
 pub(crate) fn flush_buffer() {
     with(|l| l.flush());
+}
+
+/// Hands this thread's records over and waits (up to `timeout` each) until every live
+/// workflow's journal has written them: the panic hook's last act.
+pub(crate) fn flush_all(timeout: std::time::Duration) {
+    let Some(live) = registry::try_live() else {
+        return;
+    };
+    flush_buffer();
+    for shared in live {
+        let _ = shared.flush_journal(Some(timeout));
+    }
 }

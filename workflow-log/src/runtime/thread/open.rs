@@ -2,9 +2,40 @@
 
 use super::{report_orphan, with};
 use crate::clock;
-use crate::record::{drop_status, Record};
-use crate::runtime::registry;
+use crate::record::{drop_status, Kind, Record};
+use crate::runtime::{registry, usage};
 use crate::Level;
+
+/// Where an action opened: filled into its record by the caller, so that a guard is built where
+/// it will live (opening a record that lies in a guard built beforehand costs a copy of the
+/// guard when it is returned). The same decision as [`open_in_place`]'s, for an action whose
+/// record is not built yet.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Place {
+    pub(crate) id: u64,
+    pub(crate) parent: u64,
+    pub(crate) start: u64,
+    pub(crate) serial: u64,
+    pub(crate) thread: u32,
+}
+
+impl Place {
+    /// Writes the place into `rec`, which then is an open record of workflow `self.serial`.
+    #[inline(always)]
+    pub(crate) fn fill(&self, rec: &mut Record) {
+        rec.id = self.id;
+        rec.parent = self.parent;
+        rec.thread = self.thread;
+        rec.start = self.start;
+    }
+}
+
+/// Opens an action on this thread before its record is built (see [`Place`]); the caller has
+/// checked [`wanted`](super::wanted).
+#[inline(never)]
+pub(crate) fn open_action(level: Level) -> Option<Place> {
+    with(|l| l.open_small(Kind::Action, level)).flatten()
+}
 
 /// Closes an open record (its `end` must be set).
 #[inline]
@@ -81,9 +112,12 @@ pub(super) fn move_into(buffer: &mut Vec<Record>, slot: &mut Option<OpenRecord>)
 
 /// This thread's state is gone (teardown) or busy: hands the record over directly.
 #[cold]
-pub(super) fn close_elsewhere(rec: Record, serial: u64) {
+pub(super) fn close_elsewhere(mut rec: Record, serial: u64) {
     match registry::find(serial) {
-        Some(shared) => shared.submit(&mut vec![rec]),
+        Some(shared) => {
+            usage::settle(&mut rec, Some(&shared));
+            shared.submit(&mut vec![rec]);
+        }
         None => report_orphan(),
     }
 }

@@ -3,45 +3,62 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::open::{move_into, OpenRecord};
+use super::open::{move_into, OpenRecord, Place};
 use super::{report_orphan, Frame, Local, HAND_OVER_MS};
 use crate::clock;
 use crate::record::{Kind, Record, AUTO_NUMBER};
-use crate::runtime::registry;
 use crate::runtime::workflow::LiveWorkflow;
+use crate::runtime::{registry, usage};
 use crate::sink::collector::BATCH;
 use crate::Level;
 
 impl Local {
     /// Fills in the place of `rec` (id, parent, thread, start, auto-number) and pushes its frame.
-    /// Returns the workflow's serial, or `None` if no workflow keeps it: the one decision of
-    /// whether a record is kept.
+    /// Returns the workflow's serial, or `None` if no workflow keeps it.
     #[inline(always)]
     pub(super) fn open(&mut self, rec: &mut Record, level: Level) -> Option<u64> {
+        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
+            let shared = self.current()?;
+            if !shared.records_enabled(level) {
+                return None;
+            }
+            let serial = shared.serial;
+            return self.open_big(rec, serial);
+        }
+        let place = self.open_small(rec.kind, level)?;
+        place.fill(rec);
+        Some(place.serial)
+    }
+
+    /// Opens an action or event (nothing about it but its kind is needed): the one decision of
+    /// whether a record is kept (this thread's workflow and its level), then its id, parent,
+    /// thread and start, and its frame pushed. `None` if no workflow keeps it.
+    #[inline(always)]
+    pub(super) fn open_small(&mut self, kind: Kind, level: Level) -> Option<Place> {
         let shared = self.current()?;
         if !shared.records_enabled(level) {
             return None;
         }
         let serial = shared.serial;
-        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
-            return self.open_big(rec, serial);
-        }
-        rec.id = self.next_id();
-        rec.parent = self.top().map_or(0, |f| f.id);
-        rec.thread = self.thread();
-        rec.start = clock::now();
-        self.stack.push(Frame {
-            id: rec.id,
-            kind: rec.kind,
-        });
+        let id = self.next_id();
+        let parent = self.top().map_or(0, |f| f.id);
+        let thread = self.thread();
+        let start = clock::now();
+        self.stack.push(Frame { id, kind });
         if !self.buffer.is_empty()
-            && rec.start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
+            && start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
         {
             // A timed record may block for long (an LLM call): what closed before it should
             // not wait in this thread's buffer meanwhile.
-            self.flush_at(rec.start);
+            self.flush_at(start);
         }
-        Some(serial)
+        Some(Place {
+            id,
+            parent,
+            start,
+            serial,
+            thread,
+        })
     }
 
     /// `open` for an iteration or an interaction (these open rarely): they close the
@@ -105,7 +122,11 @@ impl Local {
     }
 
     #[inline]
-    pub(super) fn close(&mut self, rec: Record, serial: u64) {
+    pub(super) fn close(&mut self, mut rec: Record, serial: u64) {
+        if usage::needs_settling(&rec) {
+            let owner = self.owner(serial);
+            usage::settle(&mut rec, owner.as_deref());
+        }
         if !self.implicit.is_empty() {
             self.close_implicit_above(rec.id, rec.end);
         }
@@ -120,7 +141,11 @@ impl Local {
     /// it lies and copied once, into the buffer.
     #[inline(always)]
     pub(super) fn close_slot(&mut self, slot: &mut Option<OpenRecord>) {
-        let Some(open) = slot.as_ref() else { return };
+        let Some(open) = slot.as_mut() else { return };
+        if usage::needs_settling(&open.rec) {
+            let owner = self.owner(open.serial);
+            usage::settle(&mut open.rec, owner.as_deref());
+        }
         let (id, end, kind, serial) = (open.rec.id, open.rec.end, open.rec.kind, open.serial);
         if !self.implicit.is_empty() {
             self.close_implicit_above(id, end);

@@ -199,7 +199,18 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
         }
         out.push('}');
     }
-    if let Some(log) = &rec.log {
+    if let Some(llm) = rec.llm() {
+        if let Some(model) = &llm.model {
+            out.push_str(",\"model\":\"");
+            escape_into(out, model);
+            out.push('"');
+        }
+        if let Ok(usage) = serde_json::to_string(&llm.usage) {
+            out.push_str(",\"usage\":");
+            out.push_str(&usage);
+        }
+    }
+    if let Some(log) = rec.log() {
         let _ = write!(out, ",\"level\":\"{}\",\"logger\":\"", log.level.as_str());
         escape_into(out, &log.logger);
         out.push_str("\",\"message\":\"");

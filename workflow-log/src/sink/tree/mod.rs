@@ -5,14 +5,14 @@
 //! the stack of the thread that writes its log.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::clock::{self, Anchor, TimeFormat};
-use crate::record::{Kind, Payload, Record, Status};
+use crate::record::{Kind, Payload, Record, Status, Usage};
 
 mod text;
 mod value;
@@ -197,6 +197,7 @@ impl Tree {
         e.str(&a.format(info.end))?;
         e.key("status")?;
         e.str(info.status.as_str())?;
+        let totals = self.usage_totals();
         // (node, group, next child in the group)
         let root = self.records.len();
         let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, 0)];
@@ -226,8 +227,72 @@ impl Tree {
                 self.open_group(e, node, g + 1)?;
             } else {
                 stack.pop();
+                if let Some(totals) = &totals {
+                    self.emit_totals(e, node, totals)?;
+                }
                 e.end_object()?;
             }
+        }
+        Ok(())
+    }
+
+    /// The sum of the usage of each record and everything below it (the root last), or `None`
+    /// when no record has usage. Walked with a stack of its own, like `emit`.
+    fn usage_totals(&self) -> Option<Vec<Usage>> {
+        if !self.records.iter().any(|r| r.llm().is_some()) {
+            return None;
+        }
+        let root = self.records.len();
+        let mut totals = vec![Usage::default(); root + 1];
+        let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (node, g, j) = *top;
+            if g < 4 {
+                let list = self.kids(node, g);
+                if j < list.len() {
+                    top.2 += 1;
+                    stack.push((list[j] as usize, 0, 0));
+                } else {
+                    top.1 += 1;
+                    top.2 = 0;
+                }
+                continue;
+            }
+            stack.pop();
+            if let Some(llm) = self.records.get(node).and_then(Record::llm) {
+                totals[node].add(&llm.usage);
+            }
+            if let Some(&(parent, _, _)) = stack.last() {
+                let sum = totals[node];
+                totals[parent].add(&sum);
+            }
+        }
+        Some(totals)
+    }
+
+    /// `usage_total` of an iteration, an interaction or the run (with usage below it), and the
+    /// run's `usage_by_model`.
+    fn emit_totals<E: Emit>(&self, e: &mut E, node: usize, totals: &[Usage]) -> io::Result<()> {
+        let kind = self.records.get(node).map(|r| r.kind);
+        if !matches!(kind, None | Some(Kind::Iteration | Kind::Interaction)) {
+            return Ok(());
+        }
+        if totals[node].is_empty() {
+            return Ok(());
+        }
+        e.key("usage_total")?;
+        e.payload(Some(&usage_payload(&totals[node])))?;
+        if kind.is_none() {
+            let mut by_model: BTreeMap<&str, Usage> = BTreeMap::new();
+            for r in &self.records {
+                if let Some(llm) = r.llm().filter(|_| r.kind == Kind::Action) {
+                    let model = llm.model.as_deref().unwrap_or_default();
+                    by_model.entry(model).or_default().add(&llm.usage);
+                }
+            }
+            let text = serde_json::to_string(&by_model).unwrap_or_else(|_| "{}".to_owned());
+            e.key("usage_by_model")?;
+            e.payload(Some(&Payload::from_json_unchecked(text)))?;
         }
         Ok(())
     }
@@ -281,6 +346,14 @@ impl Tree {
                 e.payload(r.output.as_ref())?;
                 e.key("metadata")?;
                 e.metadata(&r.metadata)?;
+                if let Some(llm) = r.llm() {
+                    if let Some(model) = &llm.model {
+                        e.key("model")?;
+                        e.str(model)?;
+                    }
+                    e.key("usage")?;
+                    e.payload(Some(&usage_payload(&llm.usage)))?;
+                }
             }
         }
         e.key("start_time")?;
@@ -312,7 +385,7 @@ impl Tree {
         e.time(a, r.start)?;
         e.key("event_type")?;
         e.str(&r.name)?;
-        if let Some(log) = &r.log {
+        if let Some(log) = r.log() {
             e.key("level")?;
             e.str(log.level.as_str())?;
             e.key("logger")?;
@@ -375,4 +448,9 @@ pub(crate) fn to_value(info: &RunInfo<'_>, records: Vec<Record>, names: Vec<Arc<
     // Emitting into a value can't fail.
     let _ = Tree::assemble(records, names).emit(info, &mut v);
     v.done.unwrap_or(Value::Null)
+}
+
+/// A usage as the JSON text of its object.
+fn usage_payload(usage: &Usage) -> Payload {
+    Payload::from_json_unchecked(serde_json::to_string(usage).unwrap_or_else(|_| "{}".to_owned()))
 }

@@ -1,0 +1,137 @@
+//! FILE arguments: a run's `.json`, its `.jsonl` journal, or a directory (its newest run).
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use workflow_log::document::{self, Run};
+
+use crate::{scan, Failure};
+
+/// Files bigger than this get a progress bar while they are read.
+const PROGRESS_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The run file FILE stands for: FILE itself, or a directory's newest run.
+pub fn resolve(path: &Path) -> Result<PathBuf, Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Failure::Input(format!(
+            "`{}`: can't read it: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    })?;
+    if meta.is_dir() {
+        scan::newest(path)?.ok_or_else(|| {
+            Failure::Input(format!(
+                "`{}`: no workflow-log runs in this directory",
+                path.display()
+            ))
+        })
+    } else {
+        Ok(path.to_owned())
+    }
+}
+
+/// The run FILE stands for, read and checked.
+pub fn load(path: &Path) -> Result<(PathBuf, Run), Failure> {
+    let file = resolve(path)?;
+    let run = if is_journal(&file) {
+        let value = with_spinner(&file, || document::read_journal(&file))?;
+        Run::from_value(value).map_err(|e| at(&file, e))?
+    } else {
+        Run::from_json_slice(&read_bytes(&file)?).map_err(|e| at(&file, e))?
+    };
+    Ok((file, run))
+}
+
+/// The nested JSON FILE stands for, as a value (a journal recovered), not checked further.
+pub fn load_value(path: &Path) -> Result<(PathBuf, Value), Failure> {
+    let file = resolve(path)?;
+    if is_journal(&file) {
+        let value = with_spinner(&file, || document::read_journal(&file))?;
+        return Ok((file, value));
+    }
+    let bytes = read_bytes(&file)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::Input(format!(
+            "`{}`: the file is empty",
+            file.display()
+        )));
+    }
+    let value = serde_json::from_slice(&bytes).map_err(|e| {
+        let what = if e.is_eof() {
+            "the JSON is cut short"
+        } else {
+            "not JSON"
+        };
+        Failure::Input(format!("`{}`: {what}: {e}", file.display()))
+    })?;
+    Ok((file, value))
+}
+
+pub fn is_journal(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "jsonl")
+}
+
+/// A document error, naming `file` where it doesn't already.
+fn at(file: &Path, e: workflow_log::Error) -> Failure {
+    let text = e.to_string();
+    if text.contains(&format!("`{}`", file.display())) {
+        Failure::Input(text)
+    } else {
+        Failure::Input(format!("`{}`: {text}", file.display()))
+    }
+}
+
+/// The file's bytes, with a progress bar on stderr for a big one.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::Input(format!(
+            "`{}`: can't read it: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    };
+    let file = File::open(path).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    if len > PROGRESS_BYTES {
+        let bar = ProgressBar::new(len).with_message(format!("reading {}", path.display()));
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {eta}")
+        {
+            bar.set_style(style);
+        }
+        bar.wrap_read(file).read_to_end(&mut bytes).map_err(fail)?;
+        bar.finish_and_clear();
+    } else {
+        let mut file = file;
+        file.read_to_end(&mut bytes).map_err(fail)?;
+    }
+    Ok(bytes)
+}
+
+/// Runs `f` (a journal's recovery) with a spinner on stderr when the file is big.
+fn with_spinner<T>(path: &Path, f: impl FnOnce() -> T) -> T {
+    let big = std::fs::metadata(path).is_ok_and(|m| m.len() > PROGRESS_BYTES);
+    if !big {
+        return f();
+    }
+    let spinner = ProgressBar::new_spinner().with_message(format!("recovering {}", path.display()));
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let value = f();
+    spinner.finish_and_clear();
+    value
+}
+
+/// An I/O error's text without the `(os error N)` suffix a person has no use for.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}

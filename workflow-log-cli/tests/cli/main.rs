@@ -1,0 +1,12 @@
+//! The `workflow-log` binary, run as a user runs it, on runs these tests make with the library.
+
+mod bad_input;
+mod common;
+mod diff;
+mod errors;
+mod ls;
+mod recover;
+mod report;
+mod stats;
+mod validate;
+mod view;

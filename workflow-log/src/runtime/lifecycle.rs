@@ -1,0 +1,169 @@
+//! A workflow's life: started (its journal too) and registered, then finished: every thread's
+//! records asked in, the journal closed, the nested JSON written.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::workflow::{LiveWorkflow, Output};
+use super::{registry, thread};
+use crate::capture;
+use crate::clock::{self, Anchor};
+use crate::level::Filter;
+use crate::record::{thread_names, Record, Status};
+use crate::sink::collector::Collector;
+use crate::sink::journal::{self, Journal};
+use crate::sink::tree::{self, RunInfo};
+use crate::util::create_private;
+use crate::Error;
+
+/// What a workflow starts with: the builder's settings, resolved.
+pub(crate) struct Setup<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) output: Output,
+    pub(crate) filter: Filter,
+    pub(crate) run_id: String,
+    pub(crate) pretty: bool,
+    /// How values are captured; `None` for the defaults.
+    pub(crate) payload: Option<Arc<capture::Config>>,
+    /// The journal's path and settings, if it keeps one.
+    pub(crate) journal: Option<(PathBuf, &'a journal::Options)>,
+    /// Dollars per million input and output tokens, by model.
+    pub(crate) prices: Vec<(Box<str>, f64, f64)>,
+}
+
+impl LiveWorkflow {
+    fn run_info(&self, status: Status, end: u64) -> RunInfo<'_> {
+        RunInfo {
+            workflow: &self.name,
+            run_id: &self.run_id,
+            anchor: self.anchor,
+            end,
+            status,
+        }
+    }
+
+    /// Closes what this thread still holds for the workflow, stops the journal, and collects
+    /// every record.
+    /// Returns them with the run's end tick, the same in the journal and in the nested JSON.
+    fn collect(&self, status: Status) -> (Vec<Record>, Option<journal::Report>, u64) {
+        self.flush_epoch.fetch_add(1, Ordering::Relaxed);
+        thread::flush_for(self);
+        let end = clock::now();
+        let report = self.journal.as_ref().map(|j| j.finish(status, end));
+        (self.collector.take(), report, end)
+    }
+
+    /// Starts a workflow (and its journal's writer) and registers it as live.
+    pub(crate) fn start(setup: Setup<'_>) -> Result<Arc<LiveWorkflow>, Error> {
+        let anchor = Anchor::now();
+        let collector = Arc::new(Collector::new(setup.name));
+        let journal = match setup.journal {
+            Some((path, options)) => Some(Journal::start(
+                path,
+                options,
+                journal::Header {
+                    workflow: setup.name,
+                    run_id: &setup.run_id,
+                    anchor,
+                },
+                collector.clone(),
+            )?),
+            None => None,
+        };
+        let live = Arc::new(LiveWorkflow {
+            serial: registry::NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            name: setup.name.to_owned(),
+            run_id: setup.run_id,
+            anchor,
+            filter: setup.filter,
+            pretty: setup.pretty,
+            output: setup.output,
+            payload: setup.payload,
+            prices: setup.prices,
+            collector,
+            journal,
+            flush_epoch: AtomicU64::new(0),
+            root_iterations: AtomicU64::new(0),
+            nested_iterations: Mutex::new(HashMap::new()),
+        });
+        registry::register(&live);
+        Ok(live)
+    }
+
+    /// Ends the workflow and returns its nested JSON as a value (`capture`).
+    pub(crate) fn finish_to_value(&self, status: Status) -> serde_json::Value {
+        let (records, _, end) = self.collect(status);
+        registry::unregister(self.serial);
+        tree::to_value(&self.run_info(status, end), records, thread_names())
+    }
+
+    /// Ends the workflow and writes its nested JSON file (through a temp file and a rename);
+    /// returns its path. An in-memory workflow writes nothing.
+    pub(crate) fn finish_to_file(&self, status: Status) -> Result<PathBuf, Error> {
+        let (records, report, end) = self.collect(status);
+        registry::unregister(self.serial);
+        let info = self.run_info(status, end);
+        let Output::File { dir, stem } = &self.output else {
+            return Ok(PathBuf::new());
+        };
+        let path = dir.join(format!("{stem}.json"));
+        let tmp = dir.join(format!(".{stem}.json.tmp"));
+        let write = || -> std::io::Result<()> {
+            let file = create_private(&tmp, true)?;
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            tree::write(&info, records, thread_names(), self.pretty, &mut out)?;
+            out.flush()?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("write", &tmp, e));
+        }
+        fs::rename(&tmp, &path).map_err(|e| Error::io("rename the temp file to", &path, e))?;
+        if let Some(report) = report.filter(|r| r.lost > 0) {
+            let journal = self.journal.as_ref().map(|j| j.path.display().to_string());
+            return Err(Error::RecordsLost {
+                path: Some(path),
+                count: report.lost,
+                reason: format!(
+                    "the journal `{}` could not take them: {}",
+                    journal.unwrap_or_default(),
+                    report.error.unwrap_or_default()
+                ),
+            });
+        }
+        Ok(path)
+    }
+}
+
+/// On a panic (also under `panic = "abort"`, where no guard's `Drop` will run), hand this
+/// thread's records over and wait briefly for every live journal to be written. Installed by the
+/// builder of the first workflow that keeps a journal.
+pub(crate) fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    // Swapping hooks panics on a panicking thread (a workflow started in a `Drop` during
+    // unwinding): try again with the next journal instead.
+    if std::thread::panicking() {
+        return;
+    }
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            thread::flush_all(Duration::from_secs(2));
+            previous(info);
+        }));
+    });
+}
+
+/// A workflow dropped without finishing (its guard leaked, its last handle gone) leaves the
+/// registry, so that the lowest level any live workflow keeps is right again.
+impl Drop for LiveWorkflow {
+    fn drop(&mut self) {
+        registry::unregister(self.serial);
+    }
+}
