@@ -75,6 +75,10 @@ pub enum Error {
         /// The workflow's name.
         workflow: String,
     },
+    /// The `log` crate's logger is already set in this process (by `workflow_log::log::install`
+    /// or another logger): there is one per process. Pass the other logger to `install_with`
+    /// to keep it.
+    LoggerAlreadySet,
 }
 
 impl Error {
@@ -123,6 +127,9 @@ impl fmt::Display for Error {
             Error::ForkedChild { workflow } => write!(
                 f,
                 "workflow `{workflow}` belongs to the parent process: a forked child writes none of its files"
+            ),
+            Error::LoggerAlreadySet => f.write_str(
+                "a `log` logger is already set in this process; pass it to `workflow_log::log::install_with` instead of installing it",
             ),
         }
     }

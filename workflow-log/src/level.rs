@@ -149,7 +149,9 @@ impl Filter {
                     })?;
                 }
                 Some((name, level)) => {
-                    let name = name.trim();
+                    // `::` separates segments as `.` does: a `tracing` target or `log` module
+                    // path (`hyper::proto`) is the logger `hyper.proto`.
+                    let name = name.trim().replace("::", ".");
                     if name.is_empty()
                         || name.starts_with('.')
                         || name.ends_with('.')
@@ -166,7 +168,7 @@ impl Filter {
                             "expected a level after `=` (trace, debug, info, warn, error, off)",
                         )
                     })?;
-                    filter.names.insert(name.into(), level);
+                    filter.names.insert(name.into_boxed_str(), level);
                 }
             }
         }
@@ -187,6 +189,13 @@ mod tests {
         assert_eq!(f.names.len(), 2);
         let later = Filter::parse("planner=debug,planner=error").unwrap();
         assert_eq!(later.names["planner"], 4);
+    }
+
+    #[test]
+    fn double_colons_separate_segments_like_dots() {
+        let f = Filter::parse("warn,hyper::proto=trace").unwrap();
+        assert_eq!(f.names["hyper.proto"], 0);
+        assert!(Filter::parse("a::::b=info").is_err());
     }
 
     #[test]

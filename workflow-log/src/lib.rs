@@ -98,6 +98,10 @@ pub mod __private {
 
 pub use workflow_log_macros::{action, interaction, iteration};
 
+#[cfg(feature = "log")]
+pub use api::bridge::log;
+#[cfg(feature = "tracing")]
+pub use api::bridge::tracing;
 pub use api::context::{flush, spawn, spawn_scoped, Context, ContextGuard, FutureExt, WithContext};
 pub use api::event::{event, log_simple};
 pub use api::guard::{

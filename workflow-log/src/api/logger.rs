@@ -1,8 +1,9 @@
 //! Hierarchical, dotted loggers with levels that inherit by whole name segments.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
@@ -63,6 +64,53 @@ static LOGGERS: Mutex<Option<HashMap<Arc<str>, Logger>>> = Mutex::new(None);
 static OVERRIDES: RwLock<Option<HashMap<Arc<str>, Level>>> = RwLock::new(None);
 /// Bumped by every `set_level`: cached thresholds older than it are recomputed.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
+/// The lowest level ever given to `set_level` (`OFF`: none), so that a bridge can tell with one
+/// load that no logger was lowered below the workflows' directives.
+static LOWEST_OVERRIDE: AtomicU8 = AtomicU8::new(OFF);
+
+/// What a threshold resolved for `shared` is valid for: the workflow and the levels set so far
+/// (the low 8 bits are left for the threshold). Never 0.
+pub(crate) fn cache_key(shared: &LiveWorkflow) -> u64 {
+    let gen = GENERATION.load(Ordering::Acquire) & 0xFFF_FFFF;
+    ((shared.serial & 0xFFF_FFFF) << 36) | (gen << 8)
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// The lowest level any logger was set to with [`Logger::set_level`] (`OFF` if none).
+#[inline]
+pub(crate) fn lowest_override() -> u8 {
+    LOWEST_OVERRIDE.load(Ordering::Relaxed)
+}
+
+/// `name` with `::` read as the segment separator `.` (a `tracing` target or a `log` module
+/// path), as filter directives read it.
+pub(crate) fn dotted(name: &str) -> Cow<'_, str> {
+    if name.contains("::") {
+        Cow::Owned(name.replace("::", "."))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// The threshold of the logger named `name` (dotted) in `shared`: walks the name's prefixes by
+/// whole segments, most specific first, each looked up among the levels set with
+/// [`Logger::set_level`] and then among the workflow's directives.
+pub(crate) fn resolve(name: &str, shared: &LiveWorkflow) -> u8 {
+    let overrides = OVERRIDES.read().unwrap_or_else(|p| p.into_inner());
+    let mut prefix: &str = name;
+    loop {
+        if let Some(level) = overrides.as_ref().and_then(|o| o.get(prefix)) {
+            return *level as u8;
+        }
+        if let Some(threshold) = shared.filter.names.get(prefix) {
+            return *threshold;
+        }
+        match prefix.rfind('.') {
+            Some(i) => prefix = &prefix[..i],
+            None => return shared.filter.default.min(OFF),
+        }
+    }
+}
 
 /// The logger named `name`: cheap, `Clone`; the same name gives the same logger.
 ///
@@ -111,7 +159,8 @@ impl Logger {
         let mut overrides = OVERRIDES.write().unwrap_or_else(|p| p.into_inner());
         overrides
             .get_or_insert_with(HashMap::new)
-            .insert(self.inner.name.clone(), level);
+            .insert(dotted(&self.inner.name).into(), level);
+        LOWEST_OVERRIDE.fetch_min(level as u8, Ordering::Relaxed);
         GENERATION.fetch_add(1, Ordering::Release);
     }
 
@@ -121,35 +170,16 @@ impl Logger {
     }
 
     fn threshold(&self, shared: &LiveWorkflow) -> u8 {
-        let gen = GENERATION.load(Ordering::Acquire) & 0xFFF_FFFF;
-        let key = ((shared.serial & 0xFFF_FFFF) << 36) | (gen << 8);
+        let key = cache_key(shared);
         let cached = self.inner.cache.load(Ordering::Relaxed);
         if cached & !0xFF == key && cached != 0 {
             return (cached & 0xFF) as u8;
         }
-        let threshold = self.resolve(shared);
+        let threshold = resolve(&dotted(&self.inner.name), shared);
         self.inner
             .cache
             .store(key | u64::from(threshold), Ordering::Relaxed);
         threshold
-    }
-
-    /// Walks the name's prefixes by whole segments, most specific first.
-    fn resolve(&self, shared: &LiveWorkflow) -> u8 {
-        let overrides = OVERRIDES.read().unwrap_or_else(|p| p.into_inner());
-        let mut prefix: &str = &self.inner.name;
-        loop {
-            if let Some(level) = overrides.as_ref().and_then(|o| o.get(prefix)) {
-                return *level as u8;
-            }
-            if let Some(threshold) = shared.filter.names.get(prefix) {
-                return *threshold;
-            }
-            match prefix.rfind('.') {
-                Some(i) => prefix = &prefix[..i],
-                None => return shared.filter.default.min(OFF),
-            }
-        }
     }
 
     /// Records a log event at `level`. Below the logger's level nothing is allocated or

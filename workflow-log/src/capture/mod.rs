@@ -304,6 +304,24 @@ pub(crate) fn debug_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     text
 }
 
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// The text of `args` (a `Display` or `Debug` rendering) in a box of its exact size: written
+/// into this thread's scratch buffer first, so that it allocates once (`[Display impl failed]`
+/// if an impl fails).
+pub(crate) fn boxed_text(args: fmt::Arguments<'_>) -> Box<str> {
+    if let Some(text) = args.as_str() {
+        return text.into();
+    }
+    let mut out = scratch();
+    let text: Box<str> = if out.write_fmt(args).is_err() {
+        "[Display impl failed]".into()
+    } else {
+        out.as_str().into()
+    };
+    return_scratch(out);
+    text
+}
+
 fn string_with(text: &str, cfg: &Config) -> Payload {
     let mut out = String::with_capacity(text.len().min(cfg.max_string) + 2);
     write_str(&mut out, text, cfg.max_string);

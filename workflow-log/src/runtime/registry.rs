@@ -11,20 +11,38 @@ use crate::Level;
 
 pub(crate) static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
-/// Every live workflow, so that a record can find its workflow by serial on the slow path, and
-/// the lowest record threshold among them, so that a disabled record costs one load and a branch.
-/// A live workflow: its serial, the workflow, its record threshold and the process it started
-/// in.
-type Entry = (u64, Weak<LiveWorkflow>, u8, u32);
+/// A live workflow: its serial, the workflow, its record threshold, the lowest threshold of its
+/// filter's directives, and the process it started in.
+type Entry = (u64, Weak<LiveWorkflow>, u8, u8, u32);
 
+/// Every live workflow, so that a record can find its workflow by serial on the slow path, and
+/// the lowest thresholds among them, so that a disabled record costs one load and a branch.
 static LIVE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 static MIN_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
+/// The lowest threshold of any directive of any live workflow (`planner=debug`): below it, no
+/// log line of any name is kept.
+static MIN_LOG_THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
 
 /// Whether any live workflow keeps records at `level`: one relaxed load.
 #[inline]
 pub(crate) fn any_enabled(level: Level) -> bool {
     // With the `off` feature nothing is ever kept: every call compiles to nothing.
     !cfg!(feature = "off") && level as u8 >= MIN_THRESHOLD.load(Ordering::Relaxed)
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// Whether any live workflow keeps log lines at `level` for some name (its default level or a
+/// directive's): one relaxed load. Levels set with `Logger::set_level` are not counted.
+#[inline]
+pub(crate) fn any_log_enabled(level: Level) -> bool {
+    !cfg!(feature = "off") && level as u8 >= MIN_LOG_THRESHOLD.load(Ordering::Relaxed)
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// Whether any workflow is live: one relaxed load.
+#[inline]
+pub(crate) fn any_live() -> bool {
+    !cfg!(feature = "off") && MIN_LOG_THRESHOLD.load(Ordering::Relaxed) != OFF
 }
 
 /// Set in a child process made by `fork()` (by the handler [`watch_forks`] installs): from
@@ -49,6 +67,7 @@ fn watch_forks() {
             // Only atomic stores: all a fork handler may safely do.
             FORKED.store(true, Ordering::Relaxed);
             MIN_THRESHOLD.store(OFF, Ordering::Relaxed);
+            MIN_LOG_THRESHOLD.store(OFF, Ordering::Relaxed);
         }
         // SAFETY: `in_child` is a plain function that touches only atomics, safe to run in a
         // child right after `fork()`.
@@ -62,11 +81,14 @@ pub(crate) fn register(shared: &Arc<LiveWorkflow>) {
     watch_forks();
     let mut live = lock(&LIVE);
     // In a forked child, the parent's workflows keep no records here.
-    live.retain(|(_, w, _, pid)| w.strong_count() > 0 && !forked_since(*pid, false));
+    live.retain(|(_, w, _, _, pid)| w.strong_count() > 0 && !forked_since(*pid, false));
+    let filter = &shared.filter;
+    let lowest = filter.names.values().copied().fold(filter.default, u8::min);
     live.push((
         shared.serial,
         Arc::downgrade(shared),
-        shared.filter.default,
+        filter.default,
+        lowest,
         shared.pid,
     ));
     update_min(&live);
@@ -74,27 +96,40 @@ pub(crate) fn register(shared: &Arc<LiveWorkflow>) {
 
 pub(crate) fn unregister(serial: u64) {
     let mut live = lock(&LIVE);
-    live.retain(|(s, w, _, _)| *s != serial && w.strong_count() > 0);
+    live.retain(|(s, w, _, _, _)| *s != serial && w.strong_count() > 0);
     update_min(&live);
 }
 
 fn update_min(live: &[Entry]) {
-    let min = live.iter().map(|(_, _, t, _)| *t).min().unwrap_or(OFF);
+    let min = live.iter().map(|(_, _, t, _, _)| *t).min().unwrap_or(OFF);
     MIN_THRESHOLD.store(min, Ordering::Relaxed);
+    // A workflow whose every directive is `off` is still live (`any_live`): the lowest is then
+    // `error`, which costs a look at the thread's state and keeps nothing.
+    let min_log = live.iter().map(|(_, _, _, l, _)| *l).min().unwrap_or(OFF);
+    let min_log = if live.is_empty() {
+        OFF
+    } else {
+        min_log.min(OFF - 1)
+    };
+    MIN_LOG_THRESHOLD.store(min_log, Ordering::Relaxed);
 }
 
 /// Every live workflow, unless the registry is locked (the panic hook must not wait).
 pub(crate) fn try_live() -> Option<Vec<Arc<LiveWorkflow>>> {
     let live = LIVE.try_lock().ok()?;
-    Some(live.iter().filter_map(|(_, w, _, _)| w.upgrade()).collect())
+    Some(
+        live.iter()
+            .filter_map(|(_, w, _, _, _)| w.upgrade())
+            .collect(),
+    )
 }
 
 /// The live workflow with this serial, if it is still live.
 pub(crate) fn find(serial: u64) -> Option<Arc<LiveWorkflow>> {
     lock(&LIVE)
         .iter()
-        .find(|(s, _, _, _)| *s == serial)
-        .and_then(|(_, w, _, _)| w.upgrade())
+        .find(|(s, _, _, _, _)| *s == serial)
+        .and_then(|(_, w, _, _, _)| w.upgrade())
 }
 
 /// The global workflow (`init`) and a generation counter that threads compare against the

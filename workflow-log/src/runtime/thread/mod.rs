@@ -25,6 +25,8 @@ use crate::Level;
 pub(crate) use implicit::log_simple;
 pub(crate) use open::{close, close_in_place, open_action, open_in_place, OpenRecord};
 pub(crate) use scope::{enter, Entered};
+#[cfg(feature = "tracing")]
+pub(crate) use scope::{enter_keyed, leave_keyed};
 
 /// A thread hands its finished records over at least this often (in milliseconds) while it keeps
 /// logging, and before a timed record opens, so that a crash loses little from the journal.
@@ -49,6 +51,9 @@ struct Scope {
     /// When a close leaves the stack this shallow, the buffer goes to the collector.
     flush_depth: usize,
     token: u64,
+    /// Names the scope for a caller that leaves it by name (`leave_keyed`); 0: none.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    key: u64,
 }
 
 struct Local {
@@ -267,6 +272,18 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<LiveWorkflow>) -> R) -> Option
     }
     let shared = with(|l| l.current().cloned()).flatten()?;
     Some(f(&shared))
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+/// Runs `f` with this thread's current workflow, if any, without cloning its `Arc` (threads
+/// logging into one workflow would fight over its count). `f` must not log: this thread's
+/// state is borrowed meanwhile (a call that logs would find it busy and record nothing).
+#[inline]
+pub(crate) fn peek_current<R>(f: impl FnOnce(&LiveWorkflow) -> R) -> Option<R> {
+    if cfg!(feature = "off") {
+        return None;
+    }
+    with(|l| l.current().map(|shared| f(shared))).flatten()
 }
 
 /// Whether this thread's current workflow keeps records at `level` (`None` if not), with its

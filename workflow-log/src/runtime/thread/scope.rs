@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::{with, Frame, Scope};
+use super::{with, Frame, Local, Scope};
 use crate::runtime::workflow::LiveWorkflow;
 
 /// Keeps a workflow entered on this thread; leaving it restores the thread's previous place.
@@ -16,6 +16,10 @@ pub(crate) struct Entered {
 
 /// Enters `shared` on this thread, optionally under an open record of it (`Context::attach`).
 pub(crate) fn enter(shared: &Arc<LiveWorkflow>, parent: Option<Frame>) -> Entered {
+    enter_with_key(shared, parent, 0)
+}
+
+fn enter_with_key(shared: &Arc<LiveWorkflow>, parent: Option<Frame>, key: u64) -> Entered {
     let token = with(|l| {
         l.next_token += 1;
         let token = l.next_token;
@@ -28,6 +32,7 @@ pub(crate) fn enter(shared: &Arc<LiveWorkflow>, parent: Option<Frame>) -> Entere
             base,
             flush_depth: l.stack.len(),
             token,
+            key,
         });
         token
     })
@@ -35,6 +40,39 @@ pub(crate) fn enter(shared: &Arc<LiveWorkflow>, parent: Option<Frame>) -> Entere
     Entered {
         token,
         _not_send: PhantomData,
+    }
+}
+
+#[cfg(feature = "tracing")]
+/// [`enter`] for a caller that is told when to leave rather than holding a guard (a `tracing`
+/// span, entered and exited by callbacks): the scope is named by `key` (not 0), and
+/// [`leave_keyed`] with the same key on this thread leaves it.
+pub(crate) fn enter_keyed(shared: &Arc<LiveWorkflow>, parent: Frame, key: u64) {
+    if key != 0 {
+        // Left by `leave_keyed`, which makes the guard again from the scope's token.
+        std::mem::forget(enter_with_key(shared, Some(parent), key));
+    }
+}
+
+#[cfg(feature = "tracing")]
+/// Leaves the innermost scope this thread entered with [`enter_keyed`] and `key`, if any.
+pub(crate) fn leave_keyed(key: u64) {
+    if key == 0 {
+        return;
+    }
+    let token = with(|l| {
+        l.scopes
+            .iter()
+            .rev()
+            .find(|s| s.key == key)
+            .map(|s| s.token)
+    })
+    .flatten();
+    if let Some(token) = token {
+        drop(Entered {
+            token,
+            _not_send: PhantomData,
+        });
     }
 }
 
@@ -62,7 +100,7 @@ impl Drop for Entered {
                     l.close_last_implicit();
                 }
             }
-            if l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) {
+            if l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) && !l.stays_in(i) {
                 l.flush();
             }
             let scope = l.scopes.remove(i);
@@ -80,5 +118,22 @@ impl Drop for Entered {
                 }
             }
         });
+    }
+}
+
+impl Local {
+    /// Whether leaving the keyed scope `i` (a span, entered and left at each poll) leaves this
+    /// thread in the same workflow with a record of it still open below: then the buffer is
+    /// handed over when that record (or the scope below) closes, not at every span exit.
+    fn stays_in(&self, i: usize) -> bool {
+        let scope = &self.scopes[i];
+        if scope.key == 0 {
+            return false;
+        }
+        let serial = scope.shared.serial;
+        match i.checked_sub(1) {
+            Some(below) => self.scopes[below].shared.serial == serial,
+            None => scope.base > 0 && self.global.as_ref().is_some_and(|g| g.serial == serial),
+        }
     }
 }
