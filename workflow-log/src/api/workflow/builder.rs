@@ -1,11 +1,13 @@
 //! [`WorkflowBuilder`]: a workflow's settings, and starting it (`init`, `start`, `capture`).
 
 use std::fs;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{WorkflowGuard, DEFAULT_LOGS_DIR, FILTER_ENV, LOGS_DIR_ENV};
+use crate::api::context::{Context, FutureExt};
 use crate::capture;
 use crate::level::Filter;
 use crate::record::Status;
@@ -294,14 +296,7 @@ impl WorkflowBuilder {
     /// and returns `f`'s value and the nested JSON. The environment is not read: tests stay
     /// deterministic.
     pub fn capture<R>(self, f: impl FnOnce() -> R) -> (R, serde_json::Value) {
-        let filter = self.resolve_filter(false).unwrap_or_else(|e| {
-            crate::util::report(format_args!("{e}; capturing at level info"));
-            Filter::default()
-        });
-        let shared = match self.build(Output::Memory, filter, run_id(), None) {
-            Ok(shared) => shared,
-            Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
-        };
+        let shared = self.build_memory();
         let value = {
             let _entered = thread::enter(&shared, None);
             f()
@@ -313,5 +308,54 @@ impl WorkflowBuilder {
         };
         let json = shared.finish_to_value(status);
         (value, json)
+    }
+
+    /// [`capture`](Self::capture) for async code: awaits `future` in a fresh in-memory
+    /// workflow with this configuration and returns its output and the nested JSON.
+    ///
+    /// The workflow is entered at each poll of `future`, on whichever thread polls it, so it
+    /// works on current-thread and multi-thread runtimes alike (`#[tokio::test]`, either
+    /// flavor). Tasks it spawns log into it when spawned with
+    /// [`.in_current_context()`](crate::FutureExt::in_current_context); await them before
+    /// `future` ends, or what they log after is dropped (with a note on stderr).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    ///
+    /// let capture = workflow_log::Workflow::builder("agent_test")
+    ///     .level(workflow_log::Level::Debug)
+    ///     .capture_async(async {
+    ///         let _planner = workflow_log::interaction("planner").start();
+    ///         workflow_log::logger("planner").debug("thinking", ());
+    ///         42
+    ///     });
+    /// // Any executor will do (`#[tokio::test]` is the usual one); this one polls once.
+    /// let mut capture = std::pin::pin!(capture);
+    /// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// let std::task::Poll::Ready((answer, log)) = capture.as_mut().poll(&mut cx) else {
+    ///     unreachable!("nothing in it waits")
+    /// };
+    /// assert_eq!(answer, 42);
+    /// assert_eq!(log["interactions"][0]["events"][0]["message"], "thinking");
+    /// ```
+    pub async fn capture_async<F: Future>(self, future: F) -> (F::Output, serde_json::Value) {
+        let shared = self.build_memory();
+        let value = future.with_context(Context::root(&shared)).await;
+        let json = shared.finish_to_value(Status::Ok);
+        (value, json)
+    }
+
+    /// The in-memory workflow of `capture` and `capture_async`.
+    fn build_memory(&self) -> Arc<LiveWorkflow> {
+        let filter = self.resolve_filter(false).unwrap_or_else(|e| {
+            crate::util::report(format_args!("{e}; capturing at level info"));
+            Filter::default()
+        });
+        match self.build(Output::Memory, filter, run_id(), None) {
+            Ok(shared) => shared,
+            Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
+        }
     }
 }
