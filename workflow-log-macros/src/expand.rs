@@ -188,9 +188,10 @@ impl<'a> Expand<'a> {
             .filter(|input| !skip.contains(&input.ident))
             .map(|input| {
                 let item::Input { ident, name, cfgs } = input;
+                let ident = unlinted(ident);
                 quote! {
                     #(#cfgs)*
-                    #span.input(#name, |#writer| (&&&#p::Wrap(&#ident)).__wl_append(#writer));
+                    #span.input(#name, |#writer| (&&&&#p::Wrap(&#ident)).__wl_append(#writer));
                 }
             })
             .collect();
@@ -215,7 +216,7 @@ impl<'a> Expand<'a> {
         let output = self.kind.captures_arguments().then(|| {
             quote! {
                 if let ::core::option::Option::Some(#ok) = (&&#p::Wrap(&#ret)).__wl_ok() {
-                    #target.output((&&&#p::Wrap(#ok)).__wl_payload());
+                    #target.output((&&&&#p::Wrap(#ok)).__wl_payload());
                 }
             }
         });
@@ -363,4 +364,18 @@ fn grouped(expr: &Expr) -> TokenStream {
     let mut group = Group::new(Delimiter::Parenthesis, expr.to_token_stream());
     group.set_span(Span::call_site());
     group.into_token_stream()
+}
+
+/// An argument named `_x` says "unused" to `clippy::used_underscore_binding`, which would
+/// fire on the capture's use of it in the user's crate: the use is given the expansion's
+/// hygiene (which resolves like the user's code at the call site) at the argument's location,
+/// so that lints see generated code. Other names keep the user's span untouched.
+fn unlinted(ident: Ident) -> Ident {
+    if ident.to_string().starts_with('_') {
+        let mut ident = ident;
+        ident.set_span(Span::call_site().located_at(ident.span()));
+        ident
+    } else {
+        ident
+    }
 }

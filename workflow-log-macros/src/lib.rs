@@ -23,6 +23,8 @@ use crate::args::Kind;
 /// ```text
 /// #[iteration]                  // numbered 1, 2, 3 ... among its siblings
 /// #[iteration(number = expr)]   // an explicit number: any expression of an integer type
+///                               // (a negative literal is a compile error; a negative value
+///                               // at run time is numbered automatically)
 /// #[iteration(crate = path)]    // where `workflow_log` is, for crates that re-export it
 /// ```
 ///
@@ -30,6 +32,11 @@ use crate::args::Kind;
 /// value that is a `Result::Err` marks the iteration `status: "error"` with the error's
 /// `Display` text; a panic inside marks it `"panicked"` and keeps unwinding. Works on `fn`,
 /// `async fn`, methods, generic functions and trait impls, like [`macro@action`].
+///
+/// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
+/// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
+/// a re-export, the expansion fails with "could not find `workflow_log`": say where it is with
+/// `crate = path` (`#[iteration(crate = wl)]`, `#[iteration(crate = my_crate::logging)]`).
 ///
 /// # Examples
 ///
@@ -109,6 +116,12 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The function keeps its signature and what compiles: arguments are captured by reference,
 /// `return` and `?` work, `&mut` arguments stay usable, `#![inner]` attributes stay.
+///
+/// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
+/// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
+/// a re-export, the expansion fails with "could not find `workflow_log`": say where it is with
+/// `crate = path` (`#[interaction(agent = "planner", crate = wl)]`,
+/// `#[interaction(agent = "planner", crate = my_crate::logging)]`).
 ///
 /// # Examples
 ///
@@ -191,12 +204,20 @@ pub fn interaction(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[action(crate = path)]            // where `workflow_log` is
 /// ```
 ///
+/// One record per function: a second `#[action]` (or `#[interaction]`, `#[iteration]`) on the
+/// same function is a compile error, as it would record each call twice, nested in itself.
+///
 /// Arguments (except `self`) are captured as `input_data`, the return value as `output_data`,
 /// exactly as [`macro@interaction`] captures them: JSON where the type implements
 /// `Serialize`, else `Debug` text, else the type name; a `Result` records its `Ok` value, or
 /// its `Err` as `status: "error"`; a panic records `"panicked"`; an `async fn` is recorded
 /// from its first poll across its `.await`s, and `"cancelled"` when dropped unfinished after
 /// that first poll (never polled, it leaves no record).
+///
+/// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
+/// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
+/// a re-export, the expansion fails with "could not find `workflow_log`": say where it is with
+/// `crate = path` (`#[action(crate = wl)]`, `#[action(crate = my_crate::logging)]`).
 ///
 /// # Examples
 ///
@@ -238,6 +259,22 @@ pub fn interaction(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(actions[1]["status"], "error");
 /// assert_eq!(actions[2]["input_data"], serde_json::json!({"hits": 3, "misses": 1, "seen": []}));
 /// assert_eq!(actions[2]["output_data"], 4);
+/// ```
+///
+/// Through a re-export (or a dependency renamed in `Cargo.toml`), with `crate = path`:
+///
+/// ```
+/// mod agents {
+///     pub use workflow_log as logging;
+/// }
+///
+/// #[agents::logging::action(crate = agents::logging)]
+/// fn lookup(key: u32) -> u32 {
+///     key * 2
+/// }
+///
+/// let (_, log) = workflow_log::capture(|| lookup(21));
+/// assert_eq!(log["actions"][0]["output_data"], 42);
 /// ```
 #[proc_macro_attribute]
 pub fn action(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -1,8 +1,9 @@
 //! Not public API. The traits that choose, at compile time and with no bound added to the
 //! user's function, how a value is captured: generated code glob-imports this module inside a
 //! block of its own (the user's code never sees these names) and calls the methods on
-//! `&&&Wrap(&value)` or `&&Wrap(&value)`; method resolution takes the impl with the most `&`s
-//! whose bounds hold. The module holds traits only, so the glob import can't shadow a variable.
+//! `&&&&Wrap(&value)`, `&&&Wrap(&value)` or `&&Wrap(&value)`; method resolution takes the impl
+//! with the most `&`s whose bounds hold. The module holds traits only, so the glob import
+//! can't shadow a variable.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,8 +14,30 @@ use super::{InputWriter, Payload, Wrap};
 use crate::capture;
 use crate::runtime::settings;
 
+/// Not public API. `__wl_payload` / `__wl_append` for an array of any length whose items
+/// implement `Serialize`: serde implements `Serialize` for arrays up to 32 items only, so a
+/// const-generic `[T; N]` would otherwise fall back to its `Debug` text.
+pub trait ViaArray {
+    /// Not public API.
+    fn __wl_payload(&self) -> Payload;
+    /// Not public API.
+    fn __wl_append(&self, w: &mut InputWriter<'_>);
+}
+
+impl<T: Serialize, const N: usize> ViaArray for &&&Wrap<'_, [T; N]> {
+    #[inline]
+    fn __wl_payload(&self) -> Payload {
+        settings::json(&self.0[..])
+    }
+
+    #[inline]
+    fn __wl_append(&self, w: &mut InputWriter<'_>) {
+        capture::json_append(w.out, &self.0[..], w.cfg);
+    }
+}
+
 /// Not public API. `__wl_payload` (and `__wl_append`, the same written into a function's
-/// input object), first choice: JSON through `Serialize`.
+/// input object), the usual first choice: JSON through `Serialize`.
 pub trait ViaSerialize {
     /// Not public API.
     fn __wl_payload(&self) -> Payload;

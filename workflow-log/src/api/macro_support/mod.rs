@@ -72,7 +72,7 @@ macro_rules! iteration_numbers {
 iteration_numbers!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
 /// Not public API. Wraps a value for capture by autoref specialisation (see [`autoref`]):
-/// `(&&&Wrap(&x)).__wl_payload()` is its JSON if it implements `Serialize`, else its `Debug`
+/// `(&&&&Wrap(&x)).__wl_payload()` is its JSON if it implements `Serialize`, else its `Debug`
 /// text, else its type name.
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
