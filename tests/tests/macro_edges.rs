@@ -5,9 +5,12 @@
 //! `cargo clippy --all-targets -D warnings` over this file).
 #![deny(warnings, clippy::all, clippy::pedantic)]
 
+use std::fmt;
+
+use anyhow::Context as _;
 use serde_json::json;
-use workflow_log::{action, interaction};
-use workflow_log_tests::capture_valid;
+use workflow_log::{action, interaction, Workflow};
+use workflow_log_tests::{capture_valid, file_run};
 
 // --- arrays and `_x` arguments -----------------------------------------------------------------
 
@@ -46,4 +49,126 @@ fn underscore_arguments_are_captured_without_a_lint() {
         log["interactions"][0]["input"],
         json!({"_draft": "a draft", "_round": 2})
     );
+}
+
+// --- error chains --------------------------------------------------------------------------------
+
+#[action]
+fn read_config(path: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).context("the config file can't be read")?;
+    Ok(text)
+}
+
+#[interaction(agent = "loader")]
+fn load(path: &str) -> anyhow::Result<usize> {
+    let text = read_config(path).with_context(|| format!("loading `{path}`"))?;
+    Ok(text.len())
+}
+
+/// An error with a `source()`, the standard way.
+#[derive(Debug)]
+struct ToolFailed {
+    tool: &'static str,
+    cause: std::num::ParseIntError,
+}
+
+impl fmt::Display for ToolFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the tool `{}` failed", self.tool)
+    }
+}
+
+impl std::error::Error for ToolFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+#[action]
+fn parse_count(text: &str) -> Result<u32, ToolFailed> {
+    text.parse().map_err(|cause| ToolFailed {
+        tool: "counter",
+        cause,
+    })
+}
+
+#[action]
+fn boxed(text: &str) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(parse_count(text)?)
+}
+
+#[action]
+async fn fetch(text: &str) -> Result<u32, ToolFailed> {
+    parse_count(text)
+}
+
+const MISSING: &str = "/definitely/not/here.toml";
+
+#[test]
+fn anyhow_errors_keep_their_context_chain() {
+    let (_, log) = capture_valid(|| load(MISSING));
+    let loader = &log["interactions"][0];
+    let top = format!("loading `{MISSING}`");
+    let io = std::fs::read_to_string(MISSING).unwrap_err().to_string();
+    assert_eq!(loader["status"], "error");
+    assert_eq!(
+        loader["error"],
+        format!("{top}: the config file can't be read: {io}")
+    );
+    assert_eq!(
+        loader["error_chain"],
+        json!([top, "the config file can't be read", io])
+    );
+    let action = &loader["actions"][0];
+    assert_eq!(
+        action["error_chain"],
+        json!(["the config file can't be read", io])
+    );
+}
+
+#[test]
+fn std_errors_keep_their_sources() {
+    let ((), log) = capture_valid(|| {
+        let _ = parse_count("seven");
+        let _ = boxed("eight");
+        let _ = parse_count("7");
+        workflow_log::action("manual").start().error("no cause");
+    });
+    let actions = log["actions"].as_array().unwrap();
+    let chain = json!(["the tool `counter` failed", "invalid digit found in string"]);
+    assert_eq!(
+        actions[0]["error"],
+        "the tool `counter` failed: invalid digit found in string"
+    );
+    assert_eq!(actions[0]["error_chain"], chain);
+    // Through `Box<dyn Error>`, which is not itself an `Error`.
+    assert_eq!(actions[1]["error_chain"], chain);
+    assert_eq!(actions[1]["actions"][0]["error_chain"], chain);
+    // No error, or an error without causes: no chain.
+    assert_eq!(actions[2]["status"], "ok");
+    assert!(actions[2].get("error_chain").is_none());
+    assert_eq!(actions[3]["error"], "no cause");
+    assert!(actions[3].get("error_chain").is_none());
+}
+
+#[test]
+fn chains_reach_the_journal_and_recover() {
+    // `file_run` also checks that `recover` of the journal equals the nested file.
+    let run = file_run(Workflow::builder("chains"), || {
+        let _ = load(MISSING);
+        let _ = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(fetch("nine"));
+    });
+    let lines: Vec<_> = run
+        .lines
+        .iter()
+        .filter(|l| l.get("error_chain").is_some())
+        .collect();
+    // read_config, loader, and fetch with the parse_count inside it.
+    assert_eq!(lines.len(), 4, "{:#?}", run.lines);
+    let fetch = &run.doc["actions"][0];
+    assert_eq!(fetch["action_name"], "fetch");
+    assert_eq!(fetch["error_chain"][1], "invalid digit found in string");
 }

@@ -224,7 +224,7 @@ impl<'a> Expand<'a> {
             if #target.enabled() {
                 use #p::autoref::*;
                 #output
-                if let ::core::option::Option::Some(#err) = (&&&#p::Wrap(&#ret)).__wl_error() {
+                if let ::core::option::Option::Some(#err) = (&&&&&#p::Wrap(&#ret)).__wl_error() {
                     #target.error(#err);
                 }
             }

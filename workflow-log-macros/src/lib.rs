@@ -103,7 +103,10 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 /// **Results.** A return type that is a `Result` (aliases such as `anyhow::Result<T>` or
 /// `io::Result<T>` too) is unwrapped: `Ok(v)` records `v` as the output, `Err(e)` records no
 /// output, `status: "error"` and `e`'s `Display` text (else its `Debug` text) in `error`.
-/// A panic inside marks the record `"panicked"` and keeps unwinding.
+/// When `e` has causes (a `std::error::Error` whose `source()` is set, or what dereferences
+/// to one: `anyhow::Error` with `.context(..)`, `Box<dyn Error>`), `error` is every message
+/// of the chain joined by `": "` (anyhow's `{:#}`) and `error_chain` lists them, outermost
+/// first. A panic inside marks the record `"panicked"` and keeps unwinding.
 ///
 /// **async.** On an `async fn` the record spans the whole future, from its first poll until it
 /// completes; the record is "current" only while the future is being polled, so concurrent

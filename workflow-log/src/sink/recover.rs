@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
-use crate::record::{Kind, LogLine, Payload, Record, Status};
+use crate::record::{ErrorText, Kind, LogLine, Payload, Record, Status};
 use crate::{Error, Level};
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
@@ -148,7 +148,17 @@ fn record(obj: &Map<String, Value>, thread: u32) -> Option<Record> {
     .max(rec.start);
     rec.input = payload(obj, "input");
     rec.output = payload(obj, "output");
-    rec.error = str_field(obj, "error").map(Into::into);
+    rec.error = str_field(obj, "error").map(|text| {
+        let chain = match obj.get("error_chain") {
+            Some(Value::Array(causes)) => causes
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        ErrorText::with_chain(text.to_owned(), chain)
+    });
     if let Some(Value::Object(meta)) = obj.get("metadata") {
         for (k, v) in meta {
             if let Ok(text) = serde_json::to_string(v) {

@@ -10,7 +10,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{InputWriter, Payload, Wrap};
+use std::ops::Deref;
+
+use super::{Failure, InputWriter, Payload, Wrap};
 use crate::capture;
 use crate::runtime::settings;
 
@@ -97,42 +99,80 @@ impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
     }
 }
 
-/// Not public API. `(&&&Wrap(&ret)).__wl_error()`: the error text of a `Result` that is
-/// `Err` (its `Display`, else its `Debug`), `None` for `Ok` and for every other type.
+/// Not public API. `(&&&&&Wrap(&ret)).__wl_error()`: the error of a `Result` that is `Err`,
+/// `None` for `Ok` and for every other type. First choice, an `E: std::error::Error`: its
+/// message and its causes (`source()`, all the way down).
+pub trait ErrSource {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<Failure>;
+}
+
+impl<T, E: std::error::Error> ErrSource for &&&&Wrap<'_, Result<T, E>> {
+    #[inline]
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0.as_ref().err().map(Failure::of_error)
+    }
+}
+
+/// Not public API. Second choice: an error that dereferences to a `std::error::Error`
+/// (`anyhow::Error`, `Box<dyn Error + Send + Sync>` ...): the same chain, through it.
+pub trait ErrDerefSource {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<Failure>;
+}
+
+impl<T, E, D> ErrDerefSource for &&&Wrap<'_, Result<T, E>>
+where
+    E: Deref<Target = D>,
+    D: std::error::Error + ?Sized,
+{
+    #[inline]
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0.as_ref().err().map(|e| Failure::of_error(&**e))
+    }
+}
+
+/// Not public API. Then: the `Display` text.
 pub trait ErrDisplay {
     /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
+    fn __wl_error(&self) -> Option<Failure>;
 }
 
 impl<T, E: fmt::Display> ErrDisplay for &&Wrap<'_, Result<T, E>> {
     #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        self.0.as_ref().err().map(capture::display_text)
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0
+            .as_ref()
+            .err()
+            .map(|e| Failure::text(capture::display_text(e)))
     }
 }
 
-/// Not public API.
+/// Not public API. Then: the `Debug` text.
 pub trait ErrDebug {
     /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
+    fn __wl_error(&self) -> Option<Failure>;
 }
 
 impl<T, E: fmt::Debug> ErrDebug for &Wrap<'_, Result<T, E>> {
     #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        self.0.as_ref().err().map(capture::debug_text)
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0
+            .as_ref()
+            .err()
+            .map(|e| Failure::text(capture::debug_text(e)))
     }
 }
 
 /// Not public API.
 pub trait NotErr {
     /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
+    fn __wl_error(&self) -> Option<Failure>;
 }
 
 impl<T: ?Sized> NotErr for Wrap<'_, T> {
     #[inline]
-    fn __wl_error(&self) -> Option<String> {
+    fn __wl_error(&self) -> Option<Failure> {
         None
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::future::AsyncCall;
+use super::Failure;
 use crate::capture::{self, Config, Payload};
 use crate::record::{Kind, Record};
 use crate::runtime::settings;
@@ -192,9 +193,9 @@ impl CallGuard<'_> {
     }
 
     /// Not public API.
-    pub fn error(&mut self, message: String) {
+    pub fn error(&mut self, failure: Failure) {
         if let Some(open) = self.open() {
-            open.rec.set_error(message);
+            open.rec.set_error_chain(failure.text, failure.chain);
         }
     }
 }

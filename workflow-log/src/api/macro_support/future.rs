@@ -10,6 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::Failure;
 use crate::capture::Payload;
 use crate::clock;
 use crate::record::{drop_status, Status};
@@ -75,9 +76,9 @@ impl AsyncCall {
     }
 
     /// Not public API.
-    pub fn error(&mut self, message: String) {
+    pub fn error(&mut self, failure: Failure) {
         if let Some((open, _)) = &mut self.open {
-            open.rec.set_error(message);
+            open.rec.set_error_chain(failure.text, failure.chain);
         }
     }
 }
