@@ -172,3 +172,49 @@ fn chains_reach_the_journal_and_recover() {
     assert_eq!(fetch["action_name"], "fetch");
     assert_eq!(fetch["error_chain"][1], "invalid digit found in string");
 }
+
+// --- big arguments -------------------------------------------------------------------------------
+
+/// A sequence of `len` zeros that counts how many of its items were serialised.
+struct Counted {
+    len: usize,
+    visited: std::cell::Cell<usize>,
+}
+
+impl serde::Serialize for Counted {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.len))?;
+        for _ in 0..self.len {
+            self.visited.set(self.visited.get() + 1);
+            seq.serialize_element(&0u8)?;
+        }
+        seq.end()
+    }
+}
+
+#[action]
+fn upload(data: &Counted, name: &str) -> usize {
+    data.len + name.len()
+}
+
+#[test]
+fn a_big_argument_is_serialised_only_up_to_the_limit() {
+    let data = Counted {
+        len: 50_000_000,
+        visited: std::cell::Cell::new(0),
+    };
+    let (_, log) = capture_valid(|| upload(&data, "weights.bin"));
+    let limit = workflow_log::DEFAULT_MAX_PAYLOAD_BYTES;
+    // Each item takes two bytes (`0,`): the text passes the limit with item `limit / 2 + 1`,
+    // and the next one is refused (it counted itself before asking).
+    assert_eq!(data.visited.get(), limit / 2 + 2);
+    let input = &log["actions"][0]["input_data"];
+    assert_eq!(input["data"]["more_than_bytes"], limit);
+    assert!(input["data"]["truncated"]
+        .as_str()
+        .unwrap()
+        .starts_with("[0,0,0"));
+    // The arguments after it are captured as usual.
+    assert_eq!(input["name"], "weights.bin");
+}

@@ -98,8 +98,9 @@ impl WorkflowBuilder {
     }
 
     /// A whole captured value whose JSON is longer than this (after its strings were cut) is
-    /// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`
-    /// (default 1 MiB).
+    /// replaced by `{"truncated": "<the start of its JSON text>", "more_than_bytes": N}` (N:
+    /// this limit; default 1 MiB). Serialising stops once the limit is passed, so a huge value
+    /// costs about as much as one of this size.
     pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
         self.payload.max_total = bytes;
         self
