@@ -218,3 +218,18 @@ fn a_big_argument_is_serialised_only_up_to_the_limit() {
     // The arguments after it are captured as usual.
     assert_eq!(input["name"], "weights.bin");
 }
+
+// --- #[track_caller] (more in track_caller.rs) ---------------------------------------------------
+
+#[action]
+#[track_caller]
+fn caller_line() -> u32 {
+    std::panic::Location::caller().line()
+}
+
+#[test]
+fn a_one_line_track_caller_body_is_lint_clean_and_recorded() {
+    let (line, log) = capture_valid(|| (line!(), caller_line()));
+    assert_eq!(line.0, line.1);
+    assert_eq!(log["actions"][0]["output_data"], line.0);
+}

@@ -32,6 +32,7 @@ use syn::spanned::Spanned;
 use syn::{Block, Error, Expr, ExprLit, Ident, Lit, LitStr, Type};
 
 use crate::args::{self, Args, Kind};
+use crate::caller;
 use crate::item::{self, AsyncTail, Func};
 use crate::ret::{self, Returns};
 use crate::valid;
@@ -209,8 +210,12 @@ impl<'a> Expand<'a> {
     /// Records the returned value `wl_ret` on `target` (a guard or a finished future's span):
     /// the `Ok` value or the value as output, an `Err` as the error. Iterations have no output.
     fn outcome(&self, target: &Ident) -> TokenStream {
+        self.outcome_of(target, &self.ret)
+    }
+
+    /// [`outcome`](Self::outcome) of the value in `ret`.
+    fn outcome_of(&self, target: &Ident, ret: &Ident) -> TokenStream {
         let p = &self.private;
-        let ret = &self.ret;
         let ok = local("wl_ok");
         let err = local("wl_err");
         let output = self.kind.captures_arguments().then(|| {
@@ -243,6 +248,25 @@ impl<'a> Expand<'a> {
                 quote! {
                     let #guard = #span.enter();
                     #(#stmts)*
+                }
+            }
+            Returns::Value(ty) if caller::tracks_caller(&self.func.outer) => {
+                // No closure: the body stays in the function, whose caller's location a panic
+                // then reports (see `caller`).
+                let guard = &self.guard;
+                let ret = &self.ret;
+                let exit = local("wl_exit");
+                let mut block = block.clone();
+                caller::rewrite_returns(&mut block, &exit, &ty, &self.outcome_of(guard, &exit));
+                let outcome = self.outcome(guard);
+                let stmts = &block.stmts;
+                let mut braces = Group::new(Delimiter::Brace, quote!(#(#stmts)*));
+                braces.set_span(block.brace_token.span.join());
+                quote! {
+                    let mut #guard = #span.enter();
+                    let #ret: #ty = #braces;
+                    #outcome
+                    #ret
                 }
             }
             Returns::Value(ty) => {

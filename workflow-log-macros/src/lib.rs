@@ -4,10 +4,11 @@
 //!
 //! Layout: `args` parses the attribute's arguments, `item` gives a typed view of the annotated
 //! function, `ret` classifies its return type, `valid` checks what needs both, `expand`
-//! generates the instrumented function, and `fallback` is what is emitted on error (the
-//! function unchanged, plus the errors).
+//! generates the instrumented function (`caller`: the body of a `#[track_caller]` function),
+//! and `fallback` is what is emitted on error (the function unchanged, plus the errors).
 
 mod args;
+mod caller;
 mod expand;
 mod fallback;
 mod item;
@@ -119,6 +120,12 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The function keeps its signature and what compiles: arguments are captured by reference,
 /// `return` and `?` work, `&mut` arguments stay usable, `#![inner]` attributes stay.
+///
+/// **`#[track_caller]`** keeps working on a synchronous function: `Location::caller()` and a
+/// panic inside report the caller's line. Its body then stays in the function instead of a
+/// closure, so a call that leaves through `?` or through a `return` inside a macro
+/// (`anyhow::bail!`) closes its record without an output or error; a plain `return` and the
+/// body's last expression are recorded as usual.
 ///
 /// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
 /// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
