@@ -25,6 +25,8 @@ use crate::Level;
 pub struct AsyncCall {
     open: Option<(OpenRecord, Arc<LiveWorkflow>)>,
     completed: bool,
+    /// Not kept because no workflow was live at the call: counted while it is polled.
+    unrecorded: bool,
 }
 
 impl fmt::Debug for AsyncCall {
@@ -36,7 +38,7 @@ impl fmt::Debug for AsyncCall {
 impl AsyncCall {
     /// Opens the record in `slot` (if any) and takes its frame off this thread's stack again:
     /// it is entered per poll, not kept on the stack.
-    pub(super) fn open(mut slot: Option<OpenRecord>) -> AsyncCall {
+    pub(super) fn open(mut slot: Option<OpenRecord>, unrecorded: bool) -> AsyncCall {
         thread::open_in_place(&mut slot, Level::Info);
         let open = slot.and_then(|open| {
             let frame = Frame {
@@ -49,17 +51,22 @@ impl AsyncCall {
         AsyncCall {
             open,
             completed: false,
+            unrecorded,
         }
     }
 
     /// Makes the record the innermost on this thread while the guard lives.
-    fn enter(&self) -> Option<thread::Entered> {
+    fn enter(&self) -> Option<Polled> {
+        if self.unrecorded {
+            thread::count_unrecorded(true);
+            return Some(Polled::Unrecorded);
+        }
         let (open, live) = self.open.as_ref()?;
         let frame = Frame {
             id: open.rec.id,
             kind: open.rec.kind,
         };
-        Some(thread::enter(live, Some(frame)))
+        Some(Polled::Entered(thread::enter(live, Some(frame))))
     }
 
     /// Not public API. Whether the record is kept.
@@ -99,6 +106,22 @@ impl Drop for AsyncCall {
                 rec.status = drop_status(status);
             }
             thread::close(rec, serial);
+        }
+    }
+}
+
+/// The record entered for one poll (or one drop) of its future.
+enum Polled {
+    // Held for its `Drop`, which leaves the record.
+    Entered(#[allow(dead_code)] thread::Entered),
+    /// Counted as an unrecorded record running on this thread until dropped.
+    Unrecorded,
+}
+
+impl Drop for Polled {
+    fn drop(&mut self) {
+        if let Polled::Unrecorded = self {
+            thread::count_unrecorded(false);
         }
     }
 }
@@ -158,6 +181,7 @@ impl<F: Future> Future for Instrumented<F> {
                 AsyncCall {
                     open: this.call.open.take(),
                     completed: true,
+                    unrecorded: false,
                 },
             )),
             Poll::Pending => Poll::Pending,

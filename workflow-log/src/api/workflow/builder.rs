@@ -232,6 +232,9 @@ impl WorkflowBuilder {
 
     fn build_file(&self) -> Result<Arc<LiveWorkflow>, Error> {
         let filter = self.resolve_filter(true)?;
+        if thread::inside_unrecorded() {
+            report_set_up_inside_a_record();
+        }
         let dir = match &self.logs_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os(LOGS_DIR_ENV)
@@ -358,5 +361,20 @@ impl WorkflowBuilder {
             Ok(shared) => shared,
             Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
         }
+    }
+}
+
+/// A workflow started inside an annotated iteration or interaction that was called before any
+/// workflow was live (`#[interaction] fn main() { let log = init(..)?; .. }`): that record can't
+/// join it (its inputs and start were never taken), so it is missing from the log. Said once.
+fn report_set_up_inside_a_record() {
+    use std::sync::atomic::AtomicBool;
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        crate::util::report(format_args!(
+            "a workflow was started inside an #[iteration] or #[interaction] function that was \
+             called before any workflow existed: that call is not recorded. Start the workflow \
+             first (call `init` in a plain `main`), then call the annotated function from there."
+        ));
     }
 }
