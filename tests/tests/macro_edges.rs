@@ -233,3 +233,53 @@ fn a_one_line_track_caller_body_is_lint_clean_and_recorded() {
     assert_eq!(line.0, line.1);
     assert_eq!(log["actions"][0]["output_data"], line.0);
 }
+
+// --- futures by what they return -----------------------------------------------------------------
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+#[action]
+fn ready_answer(x: u32) -> impl std::future::Future<Output = u32> {
+    std::future::ready(x * 2)
+}
+
+#[action]
+fn boxed_alias(query: &str) -> BoxFuture<'_, usize> {
+    Box::pin(async move {
+        workflow_log::action("inner").log();
+        query.len()
+    })
+}
+
+#[interaction(agent = "delegate")]
+fn delegate(query: &str) -> BoxFuture<'_, usize> {
+    // Not an async block: another function's future.
+    boxed_alias(query)
+}
+
+#[test]
+fn futures_are_recorded_whatever_their_type_is_called() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let ((a, b, c), log) = capture_valid(|| {
+        rt.block_on(async {
+            (
+                ready_answer(21).await,
+                boxed_alias("four").await,
+                delegate("three").await,
+            )
+        })
+    });
+    assert_eq!((a, b, c), (42, 4, 5));
+    let actions = log["actions"].as_array().unwrap();
+    assert_eq!(actions[0]["output_data"], 42);
+    assert_eq!(actions[1]["action_name"], "boxed_alias");
+    assert_eq!(actions[1]["output_data"], 4);
+    // The inner record nests under the future's record, not beside it.
+    assert_eq!(actions[1]["actions"][0]["action_name"], "inner");
+    let delegate = &log["interactions"][0];
+    assert_eq!(delegate["output"], 5);
+    assert_eq!(delegate["actions"][0]["action_name"], "boxed_alias");
+    assert_eq!(delegate["actions"][0]["actions"][0]["action_name"], "inner");
+}

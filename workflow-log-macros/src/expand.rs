@@ -103,6 +103,8 @@ impl<'a> Expand<'a> {
             (self.async_fn_body(), false)
         } else if let Some(tail) = self.func.async_tail() {
             (self.future_body(&tail), false)
+        } else if ret::future_output(&sig.output).is_some() {
+            (self.any_future_body(), false)
         } else {
             (self.sync_body(), true)
         };
@@ -377,6 +379,53 @@ impl<'a> Expand<'a> {
         quote! {
             #(#before)*
             let #fut = #p::instrument(#span.detach(), #user_future);
+            #wrapper
+        }
+    }
+}
+
+impl Expand<'_> {
+    /// A non-async function returning a future (`impl Future`, `Pin<Box<dyn Future>>`,
+    /// `BoxFuture`) whose body is not an `async` block, e.g. `std::future::ready(x)` or another
+    /// function's future: the record opens at the call, the body runs inside it (so the future
+    /// of an annotated function it calls nests under it), and the future it evaluates to is
+    /// recorded until it completes or is dropped (boxed again when the function returns a box).
+    fn any_future_body(&self) -> TokenStream {
+        let p = &self.private;
+        let span = &self.span;
+        let fut = &self.fut;
+        let block = &self.func.block;
+        let ret = &self.ret;
+        let done = &self.done;
+        let outcome = self.outcome(done);
+        let body = local("wl_body");
+        let wrapper = quote! {
+            async move {
+                let (#ret, mut #done) = #fut.await;
+                #outcome
+                #ret
+            }
+        };
+        let wrapper = if ret::future_is_boxed(&self.func.sig.output) {
+            quote!(::std::boxed::Box::pin(#wrapper))
+        } else {
+            wrapper
+        };
+        let call = local("wl_call");
+        let scope = local("_wl_scope");
+        let stmts = &block.stmts;
+        let mut braces = Group::new(
+            Delimiter::Brace,
+            quote! {
+                let #scope = #call.scope();
+                #(#stmts)*
+            },
+        );
+        braces.set_span(block.brace_token.span.join());
+        quote! {
+            let #call = #span.detach();
+            let #body = #braces;
+            let #fut = #p::instrument(#call, #body);
             #wrapper
         }
     }

@@ -114,9 +114,11 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 /// tasks each log into their own record, and the future stays `Send` when the body's is. The
 /// record opens at the first poll, so a future dropped after it but before it completes is
 /// recorded `"cancelled"`, and one dropped before it was ever polled leaves no record. A plain
-/// `fn` that returns `impl Future` or `Pin<Box<dyn Future>>` and whose body ends in `async { }`
-/// or `Box::pin(async { })` has that future recorded, from the call on (statements before the
-/// `async` block run outside the record).
+/// `fn` that returns `impl Future`, `Pin<Box<dyn Future>>`, `BoxFuture` or `LocalBoxFuture`
+/// (recognised by these names) has that future recorded, from the call on: when its body
+/// ends in `async { }` or `Box::pin(async { })`, the statements before the block run outside
+/// the record; any other body (`std::future::ready(x)`, another function's future) runs inside
+/// it. A future type behind another alias is recorded as a plain value.
 ///
 /// The function keeps its signature and what compiles: arguments are captured by reference,
 /// `return` and `?` work, `&mut` arguments stay usable, `#![inner]` attributes stay.

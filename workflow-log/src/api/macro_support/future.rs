@@ -75,6 +75,15 @@ impl AsyncCall {
         self.open.is_some()
     }
 
+    /// Not public API. Makes the record the innermost on this thread until the guard drops:
+    /// for the body of a function that builds its future without an `async` block, so that
+    /// the records that body opens (another function's future) nest under it.
+    pub fn scope(&self) -> AsyncScope {
+        AsyncScope {
+            _entered: self.enter(),
+        }
+    }
+
     /// Not public API.
     pub fn output(&mut self, value: Payload) {
         if let Some((open, _)) = &mut self.open {
@@ -107,6 +116,17 @@ impl Drop for AsyncCall {
             }
             thread::close(rec, serial);
         }
+    }
+}
+
+/// Not public API. See [`AsyncCall::scope`].
+pub struct AsyncScope {
+    _entered: Option<Polled>,
+}
+
+impl fmt::Debug for AsyncScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AsyncScope")
     }
 }
 

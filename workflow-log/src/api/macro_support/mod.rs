@@ -17,7 +17,7 @@ mod call;
 mod future;
 
 pub use call::{Call, CallGuard, InputWriter};
-pub use future::{instrument, AsyncCall, Instrumented};
+pub use future::{instrument, AsyncCall, AsyncScope, Instrumented};
 
 /// Not public API. Runs `f`. The body of a synchronous function runs in a closure so that its
 /// `return` and `?` end the closure and the output can still be captured; passing the closure
