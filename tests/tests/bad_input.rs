@@ -618,13 +618,17 @@ fn a_logs_dir_removed_mid_run_makes_finish_an_error_naming_the_path() {
 }
 
 #[test]
-fn a_value_too_big_as_a_whole_is_cut_and_says_how_big_it_was() {
+fn a_value_too_big_as_a_whole_is_cut_and_says_it_was_over_the_limit() {
     let big = vec!["ab"; 1_000_000]; // 5,000,001 bytes of JSON, every string short
     let ((), doc) = workflow_log_tests::capture_valid(|| {
         workflow_log::action("bulk").input(&big).log();
     });
     let input = &doc["actions"][0]["input_data"];
-    assert_eq!(input["original_bytes"], 5_000_001);
+    // Serialising stopped at the limit (issue 15): the whole size is not known.
+    assert_eq!(
+        input["more_than_bytes"],
+        workflow_log::DEFAULT_MAX_PAYLOAD_BYTES
+    );
     let kept = input["truncated"].as_str().unwrap();
     assert!(kept.starts_with("[\"ab\",\"ab\""), "{}", &kept[..40]);
     assert!(kept.len() <= DEFAULT_MAX_STRING_BYTES);

@@ -32,6 +32,7 @@ use syn::spanned::Spanned;
 use syn::{Block, Error, Expr, ExprLit, Ident, Lit, LitStr, Type};
 
 use crate::args::{self, Args, Kind};
+use crate::caller;
 use crate::item::{self, AsyncTail, Func};
 use crate::ret::{self, Returns};
 use crate::valid;
@@ -102,6 +103,8 @@ impl<'a> Expand<'a> {
             (self.async_fn_body(), false)
         } else if let Some(tail) = self.func.async_tail() {
             (self.future_body(&tail), false)
+        } else if ret::future_output(&sig.output).is_some() {
+            (self.any_future_body(), false)
         } else {
             (self.sync_body(), true)
         };
@@ -188,9 +191,10 @@ impl<'a> Expand<'a> {
             .filter(|input| !skip.contains(&input.ident))
             .map(|input| {
                 let item::Input { ident, name, cfgs } = input;
+                let ident = unlinted(ident);
                 quote! {
                     #(#cfgs)*
-                    #span.input(#name, |#writer| (&&&#p::Wrap(&#ident)).__wl_append(#writer));
+                    #span.input(#name, |#writer| (&&&&#p::Wrap(&#ident)).__wl_append(#writer));
                 }
             })
             .collect();
@@ -208,14 +212,18 @@ impl<'a> Expand<'a> {
     /// Records the returned value `wl_ret` on `target` (a guard or a finished future's span):
     /// the `Ok` value or the value as output, an `Err` as the error. Iterations have no output.
     fn outcome(&self, target: &Ident) -> TokenStream {
+        self.outcome_of(target, &self.ret)
+    }
+
+    /// [`outcome`](Self::outcome) of the value in `ret`.
+    fn outcome_of(&self, target: &Ident, ret: &Ident) -> TokenStream {
         let p = &self.private;
-        let ret = &self.ret;
         let ok = local("wl_ok");
         let err = local("wl_err");
         let output = self.kind.captures_arguments().then(|| {
             quote! {
                 if let ::core::option::Option::Some(#ok) = (&&#p::Wrap(&#ret)).__wl_ok() {
-                    #target.output((&&&#p::Wrap(#ok)).__wl_payload());
+                    #target.output((&&&&#p::Wrap(#ok)).__wl_payload());
                 }
             }
         });
@@ -223,7 +231,7 @@ impl<'a> Expand<'a> {
             if #target.enabled() {
                 use #p::autoref::*;
                 #output
-                if let ::core::option::Option::Some(#err) = (&&&#p::Wrap(&#ret)).__wl_error() {
+                if let ::core::option::Option::Some(#err) = (&&&&&#p::Wrap(&#ret)).__wl_error() {
                     #target.error(#err);
                 }
             }
@@ -242,6 +250,25 @@ impl<'a> Expand<'a> {
                 quote! {
                     let #guard = #span.enter();
                     #(#stmts)*
+                }
+            }
+            Returns::Value(ty) if caller::tracks_caller(&self.func.outer) => {
+                // No closure: the body stays in the function, whose caller's location a panic
+                // then reports (see `caller`).
+                let guard = &self.guard;
+                let ret = &self.ret;
+                let exit = local("wl_exit");
+                let mut block = block.clone();
+                caller::rewrite_returns(&mut block, &exit, &ty, &self.outcome_of(guard, &exit));
+                let outcome = self.outcome(guard);
+                let stmts = &block.stmts;
+                let mut braces = Group::new(Delimiter::Brace, quote!(#(#stmts)*));
+                braces.set_span(block.brace_token.span.join());
+                quote! {
+                    let mut #guard = #span.enter();
+                    let #ret: #ty = #braces;
+                    #outcome
+                    #ret
                 }
             }
             Returns::Value(ty) => {
@@ -358,10 +385,71 @@ impl<'a> Expand<'a> {
     }
 }
 
+impl Expand<'_> {
+    /// A non-async function returning a future (`impl Future`, `Pin<Box<dyn Future>>`,
+    /// `BoxFuture`) whose body is not an `async` block, e.g. `std::future::ready(x)` or another
+    /// function's future: the record opens at the call, the body runs inside it (so the future
+    /// of an annotated function it calls nests under it), and the future it evaluates to is
+    /// recorded until it completes or is dropped (boxed again when the function returns a box).
+    fn any_future_body(&self) -> TokenStream {
+        let p = &self.private;
+        let span = &self.span;
+        let fut = &self.fut;
+        let block = &self.func.block;
+        let ret = &self.ret;
+        let done = &self.done;
+        let outcome = self.outcome(done);
+        let body = local("wl_body");
+        let wrapper = quote! {
+            async move {
+                let (#ret, mut #done) = #fut.await;
+                #outcome
+                #ret
+            }
+        };
+        let wrapper = if ret::future_is_boxed(&self.func.sig.output) {
+            quote!(::std::boxed::Box::pin(#wrapper))
+        } else {
+            wrapper
+        };
+        let call = local("wl_call");
+        let scope = local("_wl_scope");
+        let stmts = &block.stmts;
+        let mut braces = Group::new(
+            Delimiter::Brace,
+            quote! {
+                let #scope = #call.scope();
+                #(#stmts)*
+            },
+        );
+        braces.set_span(block.brace_token.span.join());
+        quote! {
+            let #call = #span.detach();
+            let #body = #braces;
+            let #fut = #p::instrument(#call, #body);
+            #wrapper
+        }
+    }
+}
+
 /// A user expression in parentheses, so that `&#expr` borrows all of it (invisible delimiters
 /// are not enough: rustc flattens them here).
 fn grouped(expr: &Expr) -> TokenStream {
     let mut group = Group::new(Delimiter::Parenthesis, expr.to_token_stream());
     group.set_span(Span::call_site());
     group.into_token_stream()
+}
+
+/// An argument named `_x` says "unused" to `clippy::used_underscore_binding`, which would
+/// fire on the capture's use of it in the user's crate: the use is given the expansion's
+/// hygiene (which resolves like the user's code at the call site) at the argument's location,
+/// so that lints see generated code. Other names keep the user's span untouched.
+fn unlinted(ident: Ident) -> Ident {
+    if ident.to_string().starts_with('_') {
+        let mut ident = ident;
+        ident.set_span(Span::call_site().located_at(ident.span()));
+        ident
+    } else {
+        ident
+    }
 }

@@ -4,10 +4,11 @@
 //!
 //! Layout: `args` parses the attribute's arguments, `item` gives a typed view of the annotated
 //! function, `ret` classifies its return type, `valid` checks what needs both, `expand`
-//! generates the instrumented function, and `fallback` is what is emitted on error (the
-//! function unchanged, plus the errors).
+//! generates the instrumented function (`caller`: the body of a `#[track_caller]` function),
+//! and `fallback` is what is emitted on error (the function unchanged, plus the errors).
 
 mod args;
+mod caller;
 mod expand;
 mod fallback;
 mod item;
@@ -23,6 +24,8 @@ use crate::args::Kind;
 /// ```text
 /// #[iteration]                  // numbered 1, 2, 3 ... among its siblings
 /// #[iteration(number = expr)]   // an explicit number: any expression of an integer type
+///                               // (a negative literal is a compile error; a negative value
+///                               // at run time is numbered automatically)
 /// #[iteration(crate = path)]    // where `workflow_log` is, for crates that re-export it
 /// ```
 ///
@@ -30,6 +33,11 @@ use crate::args::Kind;
 /// value that is a `Result::Err` marks the iteration `status: "error"` with the error's
 /// `Display` text; a panic inside marks it `"panicked"` and keeps unwinding. Works on `fn`,
 /// `async fn`, methods, generic functions and trait impls, like [`macro@action`].
+///
+/// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
+/// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
+/// a re-export, the expansion fails with "could not find `workflow_log`": say where it is with
+/// `crate = path` (`#[iteration(crate = wl)]`, `#[iteration(crate = my_crate::logging)]`).
 ///
 /// # Examples
 ///
@@ -96,19 +104,36 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 /// **Results.** A return type that is a `Result` (aliases such as `anyhow::Result<T>` or
 /// `io::Result<T>` too) is unwrapped: `Ok(v)` records `v` as the output, `Err(e)` records no
 /// output, `status: "error"` and `e`'s `Display` text (else its `Debug` text) in `error`.
-/// A panic inside marks the record `"panicked"` and keeps unwinding.
+/// When `e` has causes (a `std::error::Error` whose `source()` is set, or what dereferences
+/// to one: `anyhow::Error` with `.context(..)`, `Box<dyn Error>`), `error` is every message
+/// of the chain joined by `": "` (anyhow's `{:#}`) and `error_chain` lists them, outermost
+/// first. A panic inside marks the record `"panicked"` and keeps unwinding.
 ///
 /// **async.** On an `async fn` the record spans the whole future, from its first poll until it
 /// completes; the record is "current" only while the future is being polled, so concurrent
 /// tasks each log into their own record, and the future stays `Send` when the body's is. The
 /// record opens at the first poll, so a future dropped after it but before it completes is
 /// recorded `"cancelled"`, and one dropped before it was ever polled leaves no record. A plain
-/// `fn` that returns `impl Future` or `Pin<Box<dyn Future>>` and whose body ends in `async { }`
-/// or `Box::pin(async { })` has that future recorded, from the call on (statements before the
-/// `async` block run outside the record).
+/// `fn` that returns `impl Future`, `Pin<Box<dyn Future>>`, `BoxFuture` or `LocalBoxFuture`
+/// (recognised by these names) has that future recorded, from the call on: when its body
+/// ends in `async { }` or `Box::pin(async { })`, the statements before the block run outside
+/// the record; any other body (`std::future::ready(x)`, another function's future) runs inside
+/// it. A future type behind another alias is recorded as a plain value.
 ///
 /// The function keeps its signature and what compiles: arguments are captured by reference,
 /// `return` and `?` work, `&mut` arguments stay usable, `#![inner]` attributes stay.
+///
+/// **`#[track_caller]`** keeps working on a synchronous function: `Location::caller()` and a
+/// panic inside report the caller's line. Its body then stays in the function instead of a
+/// closure, so a call that leaves through `?` or through a `return` inside a macro
+/// (`anyhow::bail!`) closes its record without an output or error; a plain `return` and the
+/// body's last expression are recorded as usual.
+///
+/// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
+/// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
+/// a re-export, the expansion fails with "could not find `workflow_log`": say where it is with
+/// `crate = path` (`#[interaction(agent = "planner", crate = wl)]`,
+/// `#[interaction(agent = "planner", crate = my_crate::logging)]`).
 ///
 /// # Examples
 ///
@@ -191,12 +216,20 @@ pub fn interaction(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[action(crate = path)]            // where `workflow_log` is
 /// ```
 ///
+/// One record per function: a second `#[action]` (or `#[interaction]`, `#[iteration]`) on the
+/// same function is a compile error, as it would record each call twice, nested in itself.
+///
 /// Arguments (except `self`) are captured as `input_data`, the return value as `output_data`,
 /// exactly as [`macro@interaction`] captures them: JSON where the type implements
 /// `Serialize`, else `Debug` text, else the type name; a `Result` records its `Ok` value, or
 /// its `Err` as `status: "error"`; a panic records `"panicked"`; an `async fn` is recorded
 /// from its first poll across its `.await`s, and `"cancelled"` when dropped unfinished after
 /// that first poll (never polled, it leaves no record).
+///
+/// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
+/// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through
+/// a re-export, the expansion fails with "could not find `workflow_log`": say where it is with
+/// `crate = path` (`#[action(crate = wl)]`, `#[action(crate = my_crate::logging)]`).
 ///
 /// # Examples
 ///
@@ -238,6 +271,22 @@ pub fn interaction(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(actions[1]["status"], "error");
 /// assert_eq!(actions[2]["input_data"], serde_json::json!({"hits": 3, "misses": 1, "seen": []}));
 /// assert_eq!(actions[2]["output_data"], 4);
+/// ```
+///
+/// Through a re-export (or a dependency renamed in `Cargo.toml`), with `crate = path`:
+///
+/// ```
+/// mod agents {
+///     pub use workflow_log as logging;
+/// }
+///
+/// #[agents::logging::action(crate = agents::logging)]
+/// fn lookup(key: u32) -> u32 {
+///     key * 2
+/// }
+///
+/// let (_, log) = workflow_log::capture(|| lookup(21));
+/// assert_eq!(log["actions"][0]["output_data"], 42);
 /// ```
 #[proc_macro_attribute]
 pub fn action(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -60,7 +60,8 @@ pub(crate) fn erase_impl_trait(ty: &Type) -> Type {
     ty
 }
 
-/// For `-> impl Future<Output = T>` and `-> Pin<Box<dyn Future<Output = T> ...>>`: `Some(T)`
+/// For `-> impl Future<Output = T>`, `-> Pin<Box<dyn Future<Output = T> ...>>` and the
+/// `futures` aliases of the latter, `BoxFuture<'a, T>` and `LocalBoxFuture<'a, T>`: `Some(T)`
 /// (`Some(None)` when the output is not written), else `None`.
 pub(crate) fn future_output(output: &ReturnType) -> Option<Option<&Type>> {
     let ReturnType::Type(_, ty) = output else {
@@ -69,8 +70,12 @@ pub(crate) fn future_output(output: &ReturnType) -> Option<Option<&Type>> {
     match strip_parens(ty) {
         Type::ImplTrait(it) => future_bound(it.bounds.iter()),
         Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
+                return Some(Some(single_type_arg(&last.arguments)?));
+            }
             // Pin<Box<dyn Future<Output = T> + ...>>
-            let pin = p.path.segments.last()?;
+            let pin = last;
             if pin.ident != "Pin" {
                 return None;
             }
@@ -121,4 +126,13 @@ fn future_bound<'a>(
         };
         Some(output)
     })
+}
+
+/// Whether a future-returning function (see [`future_output`]) returns it boxed (`Pin<Box<..>>`,
+/// `BoxFuture`), so that the recorded future must be boxed again.
+pub(crate) fn future_is_boxed(output: &ReturnType) -> bool {
+    match output {
+        ReturnType::Type(_, ty) => !matches!(strip_parens(ty), Type::ImplTrait(_)),
+        ReturnType::Default => false,
+    }
 }

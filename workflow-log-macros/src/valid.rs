@@ -2,7 +2,7 @@
 //! caused it.
 
 use proc_macro2::Span;
-use syn::Error;
+use syn::{Attribute, Error, Expr, ExprLit, Lit, UnOp};
 
 use crate::args::{Args, Errors, Kind};
 use crate::item::Func;
@@ -17,6 +17,34 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func) -> Result<(), Error> {
             Some(tokens) => Error::new_spanned(tokens, message),
             None => Error::new(Span::call_site(), message),
         });
+    }
+
+    if let Some(number) = &args.number {
+        if let Some(minus) = negative_literal(number) {
+            errors.push(Error::new_spanned(
+                minus,
+                "an iteration number can't be negative: numbers start at 0",
+            ));
+        }
+    }
+
+    for attr in &func.outer {
+        if let Some(other) = record_attribute(attr) {
+            let message = if other == kind.attr() {
+                format!(
+                    "{other} twice: each call would be recorded twice, one record inside the \
+                     other; keep one"
+                )
+            } else {
+                format!(
+                    "{} and {other} on one function: each call would be recorded twice, one \
+                     record inside the other; keep one (call a second function for a nested \
+                     record)",
+                    kind.attr()
+                )
+            };
+            errors.push(Error::new_spanned(attr, message));
+        }
     }
 
     if let Some(constness) = &func.sig.constness {
@@ -60,4 +88,41 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func) -> Result<(), Error> {
     }
 
     errors.finish()
+}
+
+/// `-1`, `-(1)`, `(-1)`: a negative integer literal (an expression such as `n - 1` is checked
+/// at run time instead). Returns the expression, where the error points.
+fn negative_literal(expr: &Expr) -> Option<&Expr> {
+    let mut inner = expr;
+    while let Expr::Paren(p) = inner {
+        inner = &p.expr;
+    }
+    let Expr::Unary(unary) = inner else {
+        return None;
+    };
+    if !matches!(unary.op, UnOp::Neg(_)) {
+        return None;
+    }
+    let mut operand = &*unary.expr;
+    while let Expr::Paren(p) = operand {
+        operand = &p.expr;
+    }
+    match operand {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) if int.base10_digits() != "0" => Some(inner),
+        _ => None,
+    }
+}
+
+/// `#[action]`, `#[interaction(..)]`, `#[iteration]` (or `#[workflow_log::action]` ...) among
+/// the function's other attributes: how it was written, for the message.
+fn record_attribute(attr: &Attribute) -> Option<&'static str> {
+    let last = attr.path().segments.last()?;
+    Some(match last.ident.to_string().as_str() {
+        "action" => Kind::Action.attr(),
+        "interaction" => Kind::Interaction.attr(),
+        "iteration" => Kind::Iteration.attr(),
+        _ => return None,
+    })
 }

@@ -111,8 +111,8 @@ pub use api::guard::{
 pub use api::logger::{logger, Logger};
 pub use api::usage::usage;
 pub use api::workflow::{
-    capture, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard, DEFAULT_LOGS_DIR,
-    FILTER_ENV, LOGS_DIR_ENV,
+    capture, capture_async, init, EnterGuard, Workflow, WorkflowBuilder, WorkflowGuard,
+    DEFAULT_LOGS_DIR, FILTER_ENV, LOGS_DIR_ENV,
 };
 pub use capture::{
     DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_STRING_BYTES, DEFAULT_REDACTED_KEYS,

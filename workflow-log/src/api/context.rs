@@ -59,6 +59,13 @@ impl Context {
         }
     }
 
+    /// The place at the top of `shared`, under no record (`capture_async`).
+    pub(crate) fn root(shared: &Arc<LiveWorkflow>) -> Context {
+        Context {
+            place: Some((shared.clone(), None)),
+        }
+    }
+
     /// Whether this context is inside a workflow.
     pub fn is_some(&self) -> bool {
         self.place.is_some()

@@ -132,6 +132,7 @@ pub(super) fn map_key<T: Serialize + ?Sized>(key: &T, cfg: &Config) -> String {
         out: &mut out,
         cfg,
         depth: 0,
+        stop_at: usize::MAX,
     };
     ser.guarded(key);
     // A string key comes back quoted: unquote it (it is valid JSON, so this can't fail).

@@ -80,7 +80,8 @@ impl fmt::Debug for Payload {
 /// Strings longer than this many bytes are cut.
 pub const DEFAULT_MAX_STRING_BYTES: usize = 64 * 1024;
 /// A whole value whose JSON is longer than this many bytes (after its strings were cut) is
-/// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`.
+/// replaced by `{"truncated": "<the start of its JSON text>", "more_than_bytes": N}` (N: this
+/// limit; serialising stops there).
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// Values nested deeper than this are cut.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
@@ -185,6 +186,7 @@ pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Paylo
         out: &mut out,
         cfg,
         depth: 0,
+        stop_at: cfg.max_total,
     };
     ser.guarded(value);
     let payload = if out.len() > cfg.max_total {
@@ -220,6 +222,7 @@ pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cf
         out: &mut *out,
         cfg,
         depth: 0,
+        stop_at: start.saturating_add(cfg.max_total),
     }
     .guarded(value);
     if out.len() - start > cfg.max_total {
@@ -252,7 +255,8 @@ pub(crate) fn key_append(out: &mut String, key: &str) {
 }
 
 /// A value whose JSON is over the total limit: `{"truncated": "<its JSON text, cut>",
-/// "original_bytes": N}`.
+/// "more_than_bytes": <the limit>}`. Serialising stopped at the limit, so how long the whole
+/// text would have been is not known.
 fn whole_value_cut(text: &str, cfg: &Config) -> String {
     let mut end = cfg.max_string.min(text.len());
     while !text.is_char_boundary(end) {
@@ -261,7 +265,7 @@ fn whole_value_cut(text: &str, cfg: &Config) -> String {
     let mut out = String::with_capacity(end + 64);
     out.push_str("{\"truncated\":\"");
     escape_into(&mut out, &text[..end]);
-    let _ = write!(out, "\",\"original_bytes\":{}}}", text.len());
+    let _ = write!(out, "\",\"more_than_bytes\":{}}}", cfg.max_total);
     out
 }
 

@@ -30,6 +30,10 @@ pub(super) struct Capture<'a> {
     pub(super) out: &'a mut String,
     pub(super) cfg: &'a Config,
     pub(super) depth: usize,
+    /// Once `out` is longer than this, the value is over its size limit and will be cut
+    /// anyway: serialising stops (a sequence, map or struct returns an error to the `Serialize`
+    /// impl, which gives up), so a huge value costs its limit, not its size.
+    pub(super) stop_at: usize,
 }
 
 pub(super) type Res = Result<(), CaptureError>;
@@ -38,6 +42,9 @@ impl Capture<'_> {
     /// Serialises one value in place; on failure its partial output is replaced by a readable
     /// string, and on too much depth the value is not visited at all.
     pub(super) fn guarded<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if self.stopped() {
+            return;
+        }
         if self.depth >= self.cfg.max_depth {
             self.out.push_str("\"[depth limit]\"");
             return;
@@ -48,6 +55,10 @@ impl Capture<'_> {
         let result = value.serialize(&mut *self);
         self.depth = depth;
         if let Err(e) = result {
+            if self.stopped() {
+                // Not the value's fault: the text is over the limit and is cut as a whole.
+                return;
+            }
             self.out.truncate(mark);
             let text = format!("[unserializable: {e}]");
             write_str(self.out, &text, self.cfg.max_string);
@@ -56,6 +67,22 @@ impl Capture<'_> {
 
     fn str(&mut self, s: &str) {
         write_str(self.out, &self.cfg.scrub(s), self.cfg.max_string);
+    }
+
+    /// Whether the text is past [`stop_at`](Self::stop_at).
+    #[inline]
+    pub(super) fn stopped(&self) -> bool {
+        self.out.len() > self.stop_at
+    }
+
+    /// What a compound returns to the `Serialize` impl once [`stopped`](Self::stopped).
+    #[inline]
+    fn check_stop(&self) -> Res {
+        if self.stopped() {
+            Err(CaptureError(String::new()))
+        } else {
+            Ok(())
+        }
     }
 
     /// An integer, as its `Display` text.
@@ -367,6 +394,7 @@ impl ser::SerializeSeq for Compound<'_, '_> {
         if self.skip {
             return Ok(());
         }
+        self.ser.check_stop()?;
         self.comma();
         self.ser.guarded(value);
         Ok(())
@@ -402,6 +430,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
     type Error = CaptureError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Res {
+        self.ser.check_stop()?;
         self.comma();
         let mark = self.ser.out.len();
         let plain = PlainKey {
@@ -435,6 +464,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = CaptureError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
+        self.ser.check_stop()?;
         self.field(key, value);
         Ok(())
     }
@@ -447,6 +477,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = CaptureError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
+        self.ser.check_stop()?;
         self.field(key, value);
         Ok(())
     }

@@ -249,7 +249,14 @@ impl Record {
 
     pub(crate) fn set_error(&mut self, message: impl std::fmt::Display) {
         self.status = Status::Error;
-        self.error = Some(ErrorText(Box::new(crate::capture::display_text(&message))));
+        self.error = Some(ErrorText::from(crate::capture::display_text(&message)));
+    }
+
+    /// An error with its causes: `text` is the whole message, `chain` each message of the
+    /// chain, outermost first.
+    pub(crate) fn set_error_chain(&mut self, text: String, chain: Vec<String>) {
+        self.status = Status::Error;
+        self.error = Some(ErrorText::with_chain(text, chain));
     }
 }
 
@@ -287,28 +294,50 @@ impl std::ops::Deref for Metadata {
     }
 }
 
-/// A record's error text: one word (a `Box<str>` takes two), as errors are rare.
+/// A record's error text, and the messages of its chain of causes when it has some (`error`
+/// and `error_chain` in the JSON): one word, as errors are rare.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::box_collection)]
-pub(crate) struct ErrorText(Box<String>);
+pub(crate) struct ErrorText(Box<ErrorParts>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorParts {
+    text: String,
+    /// Empty, or every message of the chain, outermost first (two or more).
+    chain: Vec<String>,
+}
+
+impl ErrorText {
+    /// `text`, with `chain` kept only when it holds causes (two messages or more).
+    pub(crate) fn with_chain(text: String, mut chain: Vec<String>) -> Self {
+        if chain.len() < 2 {
+            chain = Vec::new();
+        }
+        ErrorText(Box::new(ErrorParts { text, chain }))
+    }
+
+    /// The messages of the error and its causes, outermost first; empty when it has no cause.
+    pub(crate) fn chain(&self) -> &[String] {
+        &self.0.chain
+    }
+}
 
 impl std::ops::Deref for ErrorText {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        &self.0.text
     }
 }
 
 impl From<&str> for ErrorText {
     fn from(s: &str) -> Self {
-        ErrorText(Box::new(s.to_owned()))
+        ErrorText::from(s.to_owned())
     }
 }
 
 impl From<String> for ErrorText {
-    fn from(s: String) -> Self {
-        ErrorText(Box::new(s))
+    fn from(text: String) -> Self {
+        ErrorText::with_chain(text, Vec::new())
     }
 }
 

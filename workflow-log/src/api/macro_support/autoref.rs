@@ -1,20 +1,45 @@
 //! Not public API. The traits that choose, at compile time and with no bound added to the
 //! user's function, how a value is captured: generated code glob-imports this module inside a
 //! block of its own (the user's code never sees these names) and calls the methods on
-//! `&&&Wrap(&value)` or `&&Wrap(&value)`; method resolution takes the impl with the most `&`s
-//! whose bounds hold. The module holds traits only, so the glob import can't shadow a variable.
+//! `&&&&Wrap(&value)`, `&&&Wrap(&value)` or `&&Wrap(&value)`; method resolution takes the impl
+//! with the most `&`s whose bounds hold. The module holds traits only, so the glob import
+//! can't shadow a variable.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
 
-use super::{InputWriter, Payload, Wrap};
+use std::ops::Deref;
+
+use super::{Failure, InputWriter, Payload, Wrap};
 use crate::capture;
 use crate::runtime::settings;
 
+/// Not public API. `__wl_payload` / `__wl_append` for an array of any length whose items
+/// implement `Serialize`: serde implements `Serialize` for arrays up to 32 items only, so a
+/// const-generic `[T; N]` would otherwise fall back to its `Debug` text.
+pub trait ViaArray {
+    /// Not public API.
+    fn __wl_payload(&self) -> Payload;
+    /// Not public API.
+    fn __wl_append(&self, w: &mut InputWriter<'_>);
+}
+
+impl<T: Serialize, const N: usize> ViaArray for &&&Wrap<'_, [T; N]> {
+    #[inline]
+    fn __wl_payload(&self) -> Payload {
+        settings::json(&self.0[..])
+    }
+
+    #[inline]
+    fn __wl_append(&self, w: &mut InputWriter<'_>) {
+        capture::json_append(w.out, &self.0[..], w.cfg);
+    }
+}
+
 /// Not public API. `__wl_payload` (and `__wl_append`, the same written into a function's
-/// input object), first choice: JSON through `Serialize`.
+/// input object), the usual first choice: JSON through `Serialize`.
 pub trait ViaSerialize {
     /// Not public API.
     fn __wl_payload(&self) -> Payload;
@@ -74,42 +99,80 @@ impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
     }
 }
 
-/// Not public API. `(&&&Wrap(&ret)).__wl_error()`: the error text of a `Result` that is
-/// `Err` (its `Display`, else its `Debug`), `None` for `Ok` and for every other type.
+/// Not public API. `(&&&&&Wrap(&ret)).__wl_error()`: the error of a `Result` that is `Err`,
+/// `None` for `Ok` and for every other type. First choice, an `E: std::error::Error`: its
+/// message and its causes (`source()`, all the way down).
+pub trait ErrSource {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<Failure>;
+}
+
+impl<T, E: std::error::Error> ErrSource for &&&&Wrap<'_, Result<T, E>> {
+    #[inline]
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0.as_ref().err().map(Failure::of_error)
+    }
+}
+
+/// Not public API. Second choice: an error that dereferences to a `std::error::Error`
+/// (`anyhow::Error`, `Box<dyn Error + Send + Sync>` ...): the same chain, through it.
+pub trait ErrDerefSource {
+    /// Not public API.
+    fn __wl_error(&self) -> Option<Failure>;
+}
+
+impl<T, E, D> ErrDerefSource for &&&Wrap<'_, Result<T, E>>
+where
+    E: Deref<Target = D>,
+    D: std::error::Error + ?Sized,
+{
+    #[inline]
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0.as_ref().err().map(|e| Failure::of_error(&**e))
+    }
+}
+
+/// Not public API. Then: the `Display` text.
 pub trait ErrDisplay {
     /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
+    fn __wl_error(&self) -> Option<Failure>;
 }
 
 impl<T, E: fmt::Display> ErrDisplay for &&Wrap<'_, Result<T, E>> {
     #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        self.0.as_ref().err().map(capture::display_text)
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0
+            .as_ref()
+            .err()
+            .map(|e| Failure::text(capture::display_text(e)))
     }
 }
 
-/// Not public API.
+/// Not public API. Then: the `Debug` text.
 pub trait ErrDebug {
     /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
+    fn __wl_error(&self) -> Option<Failure>;
 }
 
 impl<T, E: fmt::Debug> ErrDebug for &Wrap<'_, Result<T, E>> {
     #[inline]
-    fn __wl_error(&self) -> Option<String> {
-        self.0.as_ref().err().map(capture::debug_text)
+    fn __wl_error(&self) -> Option<Failure> {
+        self.0
+            .as_ref()
+            .err()
+            .map(|e| Failure::text(capture::debug_text(e)))
     }
 }
 
 /// Not public API.
 pub trait NotErr {
     /// Not public API.
-    fn __wl_error(&self) -> Option<String>;
+    fn __wl_error(&self) -> Option<Failure>;
 }
 
 impl<T: ?Sized> NotErr for Wrap<'_, T> {
     #[inline]
-    fn __wl_error(&self) -> Option<String> {
+    fn __wl_error(&self) -> Option<Failure> {
         None
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::future::AsyncCall;
+use super::Failure;
 use crate::capture::{self, Config, Payload};
 use crate::record::{Kind, Record};
 use crate::runtime::settings;
@@ -20,6 +21,9 @@ pub struct Call {
     /// The arguments captured so far, as the text of a JSON object being written (`{"a":1`),
     /// in this thread's scratch buffer.
     inputs: String,
+    /// An iteration or interaction not kept because no workflow was live at the call (counted
+    /// on this thread while it runs; see `WorkflowBuilder::init`).
+    unrecorded: bool,
 }
 
 impl fmt::Debug for Call {
@@ -35,14 +39,22 @@ impl Call {
     fn new(kind: Kind, name: impl FnOnce() -> Cow<'static, str>) -> Call {
         if !thread::wanted(kind, Level::Info) {
             // Returned apart, so that the record is not written out (and thrown away) anyway.
+            let unrecorded = !cfg!(feature = "off")
+                && matches!(kind, Kind::Iteration | Kind::Interaction)
+                && thread::no_workflow();
+            if unrecorded {
+                thread::count_unrecorded(true);
+            }
             return Call {
                 open: None,
                 inputs: String::new(),
+                unrecorded,
             };
         }
         Call {
             open: Some(OpenRecord::new(Record::new(kind, name()))),
             inputs: String::new(),
+            unrecorded: false,
         }
     }
 
@@ -134,6 +146,7 @@ impl Call {
         };
         CallGuard {
             slot,
+            unrecorded: std::mem::take(&mut self.unrecorded),
             _not_send: PhantomData,
         }
     }
@@ -142,7 +155,12 @@ impl Call {
     /// future is polled.
     pub fn detach(mut self) -> AsyncCall {
         self.finish_inputs();
-        AsyncCall::open(self.open.take())
+        let unrecorded = std::mem::take(&mut self.unrecorded);
+        if unrecorded {
+            // Counted again at each poll, on the thread that polls.
+            thread::count_unrecorded(false);
+        }
+        AsyncCall::open(self.open.take(), unrecorded)
     }
 }
 
@@ -164,6 +182,7 @@ impl fmt::Debug for InputWriter<'_> {
 #[must_use]
 pub struct CallGuard<'a> {
     slot: Option<&'a mut Option<OpenRecord>>,
+    unrecorded: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -192,9 +211,9 @@ impl CallGuard<'_> {
     }
 
     /// Not public API.
-    pub fn error(&mut self, message: String) {
+    pub fn error(&mut self, failure: Failure) {
         if let Some(open) = self.open() {
-            open.rec.set_error(message);
+            open.rec.set_error_chain(failure.text, failure.chain);
         }
     }
 }
@@ -204,6 +223,9 @@ impl Drop for CallGuard<'_> {
     fn drop(&mut self) {
         if let Some(slot) = &mut self.slot {
             thread::close_in_place(slot);
+        }
+        if self.unrecorded {
+            thread::count_unrecorded(false);
         }
     }
 }

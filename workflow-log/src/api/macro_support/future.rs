@@ -10,6 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::Failure;
 use crate::capture::Payload;
 use crate::clock;
 use crate::record::{drop_status, Status};
@@ -24,6 +25,8 @@ use crate::Level;
 pub struct AsyncCall {
     open: Option<(OpenRecord, Arc<LiveWorkflow>)>,
     completed: bool,
+    /// Not kept because no workflow was live at the call: counted while it is polled.
+    unrecorded: bool,
 }
 
 impl fmt::Debug for AsyncCall {
@@ -35,7 +38,7 @@ impl fmt::Debug for AsyncCall {
 impl AsyncCall {
     /// Opens the record in `slot` (if any) and takes its frame off this thread's stack again:
     /// it is entered per poll, not kept on the stack.
-    pub(super) fn open(mut slot: Option<OpenRecord>) -> AsyncCall {
+    pub(super) fn open(mut slot: Option<OpenRecord>, unrecorded: bool) -> AsyncCall {
         thread::open_in_place(&mut slot, Level::Info);
         let open = slot.and_then(|open| {
             let frame = Frame {
@@ -48,23 +51,37 @@ impl AsyncCall {
         AsyncCall {
             open,
             completed: false,
+            unrecorded,
         }
     }
 
     /// Makes the record the innermost on this thread while the guard lives.
-    fn enter(&self) -> Option<thread::Entered> {
+    fn enter(&self) -> Option<Polled> {
+        if self.unrecorded {
+            thread::count_unrecorded(true);
+            return Some(Polled::Unrecorded);
+        }
         let (open, live) = self.open.as_ref()?;
         let frame = Frame {
             id: open.rec.id,
             kind: open.rec.kind,
         };
-        Some(thread::enter(live, Some(frame)))
+        Some(Polled::Entered(thread::enter(live, Some(frame))))
     }
 
     /// Not public API. Whether the record is kept.
     #[inline]
     pub fn enabled(&self) -> bool {
         self.open.is_some()
+    }
+
+    /// Not public API. Makes the record the innermost on this thread until the guard drops:
+    /// for the body of a function that builds its future without an `async` block, so that
+    /// the records that body opens (another function's future) nest under it.
+    pub fn scope(&self) -> AsyncScope {
+        AsyncScope {
+            _entered: self.enter(),
+        }
     }
 
     /// Not public API.
@@ -75,9 +92,9 @@ impl AsyncCall {
     }
 
     /// Not public API.
-    pub fn error(&mut self, message: String) {
+    pub fn error(&mut self, failure: Failure) {
         if let Some((open, _)) = &mut self.open {
-            open.rec.set_error(message);
+            open.rec.set_error_chain(failure.text, failure.chain);
         }
     }
 }
@@ -98,6 +115,33 @@ impl Drop for AsyncCall {
                 rec.status = drop_status(status);
             }
             thread::close(rec, serial);
+        }
+    }
+}
+
+/// Not public API. See [`AsyncCall::scope`].
+pub struct AsyncScope {
+    _entered: Option<Polled>,
+}
+
+impl fmt::Debug for AsyncScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AsyncScope")
+    }
+}
+
+/// The record entered for one poll (or one drop) of its future.
+enum Polled {
+    // Held for its `Drop`, which leaves the record.
+    Entered(#[allow(dead_code)] thread::Entered),
+    /// Counted as an unrecorded record running on this thread until dropped.
+    Unrecorded,
+}
+
+impl Drop for Polled {
+    fn drop(&mut self) {
+        if let Polled::Unrecorded = self {
+            thread::count_unrecorded(false);
         }
     }
 }
@@ -157,6 +201,7 @@ impl<F: Future> Future for Instrumented<F> {
                 AsyncCall {
                     open: this.call.open.take(),
                     completed: true,
+                    unrecorded: false,
                 },
             )),
             Poll::Pending => Poll::Pending,

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use crate::capture;
 pub use crate::capture::Payload;
 
 pub mod autoref;
@@ -16,7 +17,7 @@ mod call;
 mod future;
 
 pub use call::{Call, CallGuard, InputWriter};
-pub use future::{instrument, AsyncCall, Instrumented};
+pub use future::{instrument, AsyncCall, AsyncScope, Instrumented};
 
 /// Not public API. One read of the clock every record reads twice: for the benches, which
 /// compare it with other clocks.
@@ -78,8 +79,52 @@ macro_rules! iteration_numbers {
 
 iteration_numbers!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
+/// Not public API. The error a function returned: its whole message, and the messages of its
+/// chain of causes (outermost first) when it has some.
+pub struct Failure {
+    pub(crate) text: String,
+    pub(crate) chain: Vec<String>,
+}
+
+/// A chain longer than this is cut (a `source()` that loops would never end).
+const MAX_CAUSES: usize = 64;
+
+impl Failure {
+    fn text(text: String) -> Failure {
+        Failure {
+            text,
+            chain: Vec::new(),
+        }
+    }
+
+    /// `error` and its `source()`s: the text is every message joined by `": "`, as anyhow's
+    /// `{:#}` writes it.
+    fn of_error<E: std::error::Error + ?Sized>(error: &E) -> Failure {
+        let mut chain = vec![capture::display_text(error)];
+        let mut next = error.source();
+        while let Some(cause) = next {
+            if chain.len() == MAX_CAUSES {
+                chain.push("[more causes left out]".to_owned());
+                break;
+            }
+            chain.push(capture::display_text(cause));
+            next = cause.source();
+        }
+        Failure {
+            text: chain.join(": "),
+            chain,
+        }
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Not public API. Wraps a value for capture by autoref specialisation (see [`autoref`]):
-/// `(&&&Wrap(&x)).__wl_payload()` is its JSON if it implements `Serialize`, else its `Debug`
+/// `(&&&&Wrap(&x)).__wl_payload()` is its JSON if it implements `Serialize`, else its `Debug`
 /// text, else its type name.
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 

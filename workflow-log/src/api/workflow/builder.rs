@@ -1,11 +1,13 @@
 //! [`WorkflowBuilder`]: a workflow's settings, and starting it (`init`, `start`, `capture`).
 
 use std::fs;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{WorkflowGuard, DEFAULT_LOGS_DIR, FILTER_ENV, LOGS_DIR_ENV};
+use crate::api::context::{Context, FutureExt};
 use crate::capture;
 use crate::level::Filter;
 use crate::record::Status;
@@ -99,8 +101,9 @@ impl WorkflowBuilder {
     }
 
     /// A whole captured value whose JSON is longer than this (after its strings were cut) is
-    /// replaced by `{"truncated": "<the start of its JSON text>", "original_bytes": N}`
-    /// (default 1 MiB).
+    /// replaced by `{"truncated": "<the start of its JSON text>", "more_than_bytes": N}` (N:
+    /// this limit; default 1 MiB). Serialising stops once the limit is passed, so a huge value
+    /// costs about as much as one of this size.
     pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
         self.payload.max_total = bytes;
         self
@@ -296,6 +299,9 @@ impl WorkflowBuilder {
 
     fn build_file(&self) -> Result<Arc<LiveWorkflow>, Error> {
         let filter = self.resolve_filter(true)?;
+        if thread::inside_unrecorded() {
+            report_set_up_inside_a_record();
+        }
         let dir = match &self.logs_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os(LOGS_DIR_ENV)
@@ -361,14 +367,7 @@ impl WorkflowBuilder {
     /// and returns `f`'s value and the nested JSON. The environment is not read: tests stay
     /// deterministic.
     pub fn capture<R>(self, f: impl FnOnce() -> R) -> (R, serde_json::Value) {
-        let filter = self.resolve_filter(false).unwrap_or_else(|e| {
-            crate::util::report(format_args!("{e}; capturing at level info"));
-            Filter::default()
-        });
-        let shared = match self.build(Output::Memory, filter, run_id(), None) {
-            Ok(shared) => shared,
-            Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
-        };
+        let shared = self.build_memory();
         let value = {
             let _entered = thread::enter(&shared, None);
             f()
@@ -380,5 +379,69 @@ impl WorkflowBuilder {
         };
         let json = shared.finish_to_value(status);
         (value, json)
+    }
+
+    /// [`capture`](Self::capture) for async code: awaits `future` in a fresh in-memory
+    /// workflow with this configuration and returns its output and the nested JSON.
+    ///
+    /// The workflow is entered at each poll of `future`, on whichever thread polls it, so it
+    /// works on current-thread and multi-thread runtimes alike (`#[tokio::test]`, either
+    /// flavor). Tasks it spawns log into it when spawned with
+    /// [`.in_current_context()`](crate::FutureExt::in_current_context); await them before
+    /// `future` ends, or what they log after is dropped (with a note on stderr).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    ///
+    /// let capture = workflow_log::Workflow::builder("agent_test")
+    ///     .level(workflow_log::Level::Debug)
+    ///     .capture_async(async {
+    ///         let _planner = workflow_log::interaction("planner").start();
+    ///         workflow_log::logger("planner").debug("thinking", ());
+    ///         42
+    ///     });
+    /// // Any executor will do (`#[tokio::test]` is the usual one); this one polls once.
+    /// let mut capture = std::pin::pin!(capture);
+    /// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// let std::task::Poll::Ready((answer, log)) = capture.as_mut().poll(&mut cx) else {
+    ///     unreachable!("nothing in it waits")
+    /// };
+    /// assert_eq!(answer, 42);
+    /// assert_eq!(log["interactions"][0]["events"][0]["message"], "thinking");
+    /// ```
+    pub async fn capture_async<F: Future>(self, future: F) -> (F::Output, serde_json::Value) {
+        let shared = self.build_memory();
+        let value = future.with_context(Context::root(&shared)).await;
+        let json = shared.finish_to_value(Status::Ok);
+        (value, json)
+    }
+
+    /// The in-memory workflow of `capture` and `capture_async`.
+    fn build_memory(&self) -> Arc<LiveWorkflow> {
+        let filter = self.resolve_filter(false).unwrap_or_else(|e| {
+            crate::util::report(format_args!("{e}; capturing at level info"));
+            Filter::default()
+        });
+        match self.build(Output::Memory, filter, run_id(), None) {
+            Ok(shared) => shared,
+            Err(e) => unreachable!("an in-memory workflow has nothing to set up: {e}"),
+        }
+    }
+}
+
+/// A workflow started inside an annotated iteration or interaction that was called before any
+/// workflow was live (`#[interaction] fn main() { let log = init(..)?; .. }`): that record can't
+/// join it (its inputs and start were never taken), so it is missing from the log. Said once.
+fn report_set_up_inside_a_record() {
+    use std::sync::atomic::AtomicBool;
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        crate::util::report(format_args!(
+            "a workflow was started inside an #[iteration] or #[interaction] function that was \
+             called before any workflow existed: that call is not recorded. Start the workflow \
+             first (call `init` in a plain `main`), then call the annotated function from there."
+        ));
     }
 }

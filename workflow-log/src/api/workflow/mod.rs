@@ -41,6 +41,40 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, serde_json::Value) {
     WorkflowBuilder::new("capture".to_owned()).capture(f)
 }
 
+/// [`capture`] for async code (`#[tokio::test]`): awaits `future` in a fresh in-memory
+/// workflow and returns its output and the nested JSON. The workflow is entered at each poll,
+/// on whichever thread polls, so current-thread and multi-thread runtimes both work; tasks
+/// spawned inside with [`.in_current_context()`](crate::FutureExt::in_current_context) log into
+/// it too. See [`WorkflowBuilder::capture_async`] to configure it.
+///
+/// # Examples
+///
+/// ```
+/// use workflow_log::{action, FutureExt};
+///
+/// #[action]
+/// async fn search(query: &str) -> usize {
+///     query.len()
+/// }
+///
+/// # tokio::runtime::Builder::new_multi_thread().build().unwrap().block_on(async {
+/// // In a `#[tokio::test(flavor = "multi_thread")] async fn`:
+/// let (hits, log) = workflow_log::capture_async(async {
+///     let _it = workflow_log::iteration().start();
+///     let task = tokio::spawn(async { search("hotels").await }.in_current_context());
+///     search("flights").await + task.await.unwrap()
+/// })
+/// .await;
+/// assert_eq!(hits, 13);
+/// assert_eq!(log["iterations"][0]["actions"].as_array().unwrap().len(), 2);
+/// # });
+/// ```
+pub async fn capture_async<F: std::future::Future>(future: F) -> (F::Output, serde_json::Value) {
+    WorkflowBuilder::new("capture".to_owned())
+        .capture_async(future)
+        .await
+}
+
 /// A name for workflows, and the way to configure one.
 ///
 /// # Examples

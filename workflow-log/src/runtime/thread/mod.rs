@@ -331,6 +331,34 @@ pub(crate) fn flush_for(shared: &LiveWorkflow) {
     });
 }
 
+thread_local! {
+    /// Iterations and interactions of annotated functions running on this thread that record
+    /// nothing because no workflow was live when they were called.
+    static UNRECORDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether no workflow is live for this thread (none entered, no global one).
+pub(crate) fn no_workflow() -> bool {
+    with(|l| l.current().is_none()).unwrap_or(false)
+}
+
+/// One more (`true`) or one fewer (`false`) unrecorded iteration or interaction running here.
+pub(crate) fn count_unrecorded(open: bool) {
+    let _ = UNRECORDED.try_with(|n| {
+        n.set(if open {
+            n.get().saturating_add(1)
+        } else {
+            n.get().saturating_sub(1)
+        });
+    });
+}
+
+/// Whether an annotated iteration or interaction called before any workflow was live is still
+/// running on this thread: a workflow that starts now can't hold it.
+pub(crate) fn inside_unrecorded() -> bool {
+    UNRECORDED.try_with(std::cell::Cell::get).unwrap_or(0) > 0
+}
+
 /// Flushes this thread's buffer to whatever workflow it belongs to.
 pub(crate) fn flush_buffer() {
     with(|l| l.flush());

@@ -189,6 +189,18 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
         out.push_str(",\"error\":\"");
         escape_into(out, e);
         out.push('"');
+        if !e.chain().is_empty() {
+            out.push_str(",\"error_chain\":[");
+            for (i, cause) in e.chain().iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('"');
+                escape_into(out, cause);
+                out.push('"');
+            }
+            out.push(']');
+        }
     }
     if !rec.metadata.is_empty() {
         out.push_str(",\"metadata\":{");

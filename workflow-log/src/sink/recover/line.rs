@@ -59,6 +59,7 @@ pub(super) struct Line<'a> {
     pub(super) model: Scalar<'a>,
     #[serde(borrow)]
     pub(super) usage: Option<&'a RawValue>,
+    pub(super) error_chain: Option<Vec<String>>,
 }
 
 /// A line as a [`Line`], or `None` if it is not one JSON object.

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
-use crate::record::{Kind, LogLine, Name, Payload, Record, Status, Usage};
+use crate::record::{ErrorText, Kind, LogLine, Name, Payload, Record, Status, Usage};
 use crate::util::create_private;
 use crate::{Error, Level};
 
@@ -262,7 +262,10 @@ fn record(line: &Line<'_>, thread: u32) -> Option<Record> {
     rec.end = tick(line.end_ns.i64().unwrap_or(0).into()).max(rec.start);
     rec.input = payload(line.input);
     rec.output = payload(line.output);
-    rec.error = line.error.str().map(Into::into);
+    rec.error = line.error.str().map(|text| {
+        let chain = line.error_chain.clone().unwrap_or_default();
+        ErrorText::with_chain(text.to_owned(), chain)
+    });
     for (k, v) in &line.metadata.0 {
         rec.set_metadata(
             k.to_string().into(),

@@ -382,6 +382,14 @@ impl Tree {
         if let Some(error) = &r.error {
             e.key("error")?;
             e.str(error)?;
+            if !error.chain().is_empty() {
+                e.key("error_chain")?;
+                e.begin_array()?;
+                for cause in error.chain() {
+                    e.str(cause)?;
+                }
+                e.end_array()?;
+            }
         }
         e.key("thread")?;
         e.str(self.names.get(r.thread as usize).map_or("?", |n| n))
