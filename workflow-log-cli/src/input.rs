@@ -127,11 +127,4 @@ fn with_spinner<T>(path: &Path, f: impl FnOnce() -> T) -> T {
     value
 }
 
-/// An I/O error's text without the `(os error N)` suffix a person has no use for.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
-    }
-}
+pub use crate::scan::io_reason;

@@ -49,7 +49,7 @@ pub fn runs(dir: &Path, count: bool) -> Result<Vec<Listed>, Failure> {
         Failure::Input(format!(
             "`{}`: can't read the directory: {}",
             dir.display(),
-            crate::input::io_reason(&e)
+            io_reason(&e)
         ))
     })?;
     // stem -> (has .json, has .jsonl)
@@ -310,5 +310,14 @@ impl<'de> Visitor<'de> for HeadSeed<'_> {
             *slot = map.next_value::<Option<String>>()?;
         }
         Ok(())
+    }
+}
+
+/// An I/O error's text without the `(os error N)` suffix a person has no use for.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
     }
 }

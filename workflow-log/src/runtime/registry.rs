@@ -1,10 +1,11 @@
 //! The registry of live workflows: the global one, every live one by serial, and the lowest level
 //! any of them keeps, so that a disabled record costs one load and a branch.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use super::workflow::LiveWorkflow;
+pub(crate) use super::workflow::forked_since;
+use super::workflow::{LiveWorkflow, FORKED};
 use crate::level::OFF;
 use crate::util::lock;
 use crate::Level;
@@ -45,18 +46,7 @@ pub(crate) fn any_live() -> bool {
     !cfg!(feature = "off") && MIN_LOG_THRESHOLD.load(Ordering::Relaxed) != OFF
 }
 
-/// Set in a child process made by `fork()` (by the handler [`watch_forks`] installs): from
-/// then on, workflows the parent started record nothing here.
-static FORKED: AtomicBool = AtomicBool::new(false);
-
-/// Whether `pid` (the process a workflow started in) is not this process: `true` in a child
-/// made by `fork()`. Without a system call until a fork was seen; `certain` asks the system
-/// anyway (a fork that skipped the handlers: a raw `clone`), for the calls that could block.
-pub(crate) fn forked_since(pid: u32, certain: bool) -> bool {
-    (certain || FORKED.load(Ordering::Relaxed)) && pid != std::process::id()
-}
-
-/// Makes the child of every later `fork()` see that it is one, before it runs anything else:
+/// Makes the child of every later `fork()` see that it is one ([`FORKED`]), before it runs anything else:
 /// the threads that write journals are not in the child, so a workflow the parent started
 /// must record nothing there, or its queue would fill and `flush` and `finish` never return.
 fn watch_forks() {

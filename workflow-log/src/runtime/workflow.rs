@@ -5,11 +5,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::registry;
 use crate::capture;
 use crate::clock::Anchor;
 use crate::level::Filter;
@@ -72,7 +71,7 @@ impl LiveWorkflow {
     /// Whether this process is a child made by `fork()` since the workflow started (its
     /// writer thread is not here): it then records nothing and writes no file.
     pub(crate) fn forked(&self) -> bool {
-        registry::forked_since(self.pid, true)
+        forked_since(self.pid, true)
     }
 
     /// Hands a batch of finished records over: to the journal writer if there is one (it
@@ -81,7 +80,7 @@ impl LiveWorkflow {
         if buffer.is_empty() {
             return;
         }
-        if registry::forked_since(self.pid, false) {
+        if forked_since(self.pid, false) {
             // A forked child: nobody would ever take them.
             buffer.clear();
             return;
@@ -175,4 +174,15 @@ fn scrub_texts(rec: &mut Record, cfg: &capture::Config) {
             log.message = clean.into();
         }
     }
+}
+
+/// Set in a child process made by `fork()` (by the handler the registry installs): from
+/// then on, workflows the parent started record nothing here.
+pub(crate) static FORKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether `pid` (the process a workflow started in) is not this process: `true` in a child
+/// made by `fork()`. Without a system call until a fork was seen; `certain` asks the system
+/// anyway (a fork that skipped the handlers: a raw `clone`), for the calls that could block.
+pub(crate) fn forked_since(pid: u32, certain: bool) -> bool {
+    (certain || FORKED.load(Ordering::Relaxed)) && pid != std::process::id()
 }
