@@ -2,7 +2,7 @@
 
 use serde::ser::{self, Serialize};
 
-use super::serializer::{Capture, CaptureError, Res};
+use super::writer::{Capture, CaptureError, Res};
 use super::Config;
 use super::{display_text, write_str};
 

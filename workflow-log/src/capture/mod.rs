@@ -21,6 +21,7 @@ mod secrets;
 mod serializer;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub use redact::DEFAULT_REDACTED_KEYS;
 use scratch::return_scratch;
 pub(crate) use scratch::scratch;
 pub(crate) use secrets::redact_values;
-use serializer::Capture;
+use writer::Capture;
 
 /// Compact JSON text, serialised once when the value was captured. Always valid JSON.
 #[derive(Clone)]
