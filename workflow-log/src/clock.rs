@@ -7,6 +7,11 @@
 //! nanoseconds only when records are written out: the ticks-per-nanosecond scale is measured
 //! once per process, against `Instant`, over a window of at least [`CALIBRATION`], the first time
 //! a tick is converted (on the journal's writer thread, or when a workflow is written).
+//!
+//! Why not `quanta`: a reading costs the same, but quanta calibrates on the caller's thread at
+//! the first reading (0.6 ms typically, up to its 200 ms deadline on a busy machine, against
+//! 0.13 ms here), and trusts the CPU's invariant-TSC flag where this asks the kernel. The
+//! `first_tick` and `guard` benches compare the two (BENCHMARKS.md, "Clocks").
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
