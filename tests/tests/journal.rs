@@ -494,6 +494,40 @@ fn what_closed_before_a_long_call_reaches_the_journal_without_a_flush() {
     log.finish().unwrap();
 }
 
+/// An interaction's open line waits in its thread's buffer (handing it over at once cost a
+/// wake-up of the writer per interaction), but never past the opening of a timed record inside
+/// it: a crash during that call (an LLM call that blocks) keeps the interaction's name and place.
+#[test]
+fn an_interaction_open_line_reaches_the_journal_before_a_call_inside_it_blocks() {
+    let (_dir, log) = start_in_tempdir(Workflow::builder("open_line"));
+    let journal = log.journal_path().unwrap();
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        // A hand-over just now: the next one is not due by time.
+        workflow_log::action("warm_up").log();
+        let _agent = workflow_log::interaction("planner").start();
+        let _llm_call = workflow_log::action("llm_call").start();
+        // The call "blocks" here.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = read_journal(&journal);
+            let open = record_lines(&lines)
+                .iter()
+                .any(|l| l["name"] == "planner" && l["status"] == "incomplete");
+            if open {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the interaction's open line never reached the journal: {lines:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    log.finish().unwrap();
+}
+
 /// Threads that keep logging while `finish` runs: what reaches the nested file but not the
 /// journal is counted, exactly, in `RecordsLost` (and when nothing is missing, `finish` is `Ok`).
 #[test]

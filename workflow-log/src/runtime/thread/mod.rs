@@ -66,6 +66,8 @@ struct Local {
     seen_epoch: u64,
     /// Tick of the last hand-over that a record's time triggered.
     last_flush: u64,
+    /// The buffer holds an open notice: the next timed record to open hands it over first.
+    notice_waiting: bool,
     next_id: u64,
     end_id: u64,
     thread: u32,
@@ -85,6 +87,7 @@ thread_local! {
             buffer_owner: None,
             seen_epoch: 0,
             last_flush: 0,
+            notice_waiting: false,
             next_id: 0,
             end_id: 0,
             thread: u32::MAX,
@@ -194,6 +197,11 @@ pub(crate) fn leave_frame(frame: Frame, serial: u64) -> Option<Arc<LiveWorkflow>
     with(|l| {
         if l.stack.last() == Some(&frame) {
             l.stack.pop();
+        }
+        if l.notice_waiting {
+            // The task may now wait for long (a network call): the open notices of the
+            // records it runs in go to the journal first.
+            l.flush();
         }
         l.owner(serial)
     })

@@ -46,10 +46,12 @@ impl Local {
         let start = clock::now();
         self.stack.push(Frame { id, kind });
         if !self.buffer.is_empty()
-            && start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
+            && (self.notice_waiting
+                || start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS))
         {
-            // A timed record may block for long (an LLM call): what closed before it should
-            // not wait in this thread's buffer meanwhile.
+            // A timed record may block for long (an LLM call): what closed before it, and the
+            // open notices of the records it runs in, should not wait in this thread's buffer
+            // meanwhile.
             self.flush_at(start);
         }
         Some(Place {
@@ -61,9 +63,13 @@ impl Local {
         })
     }
 
-    /// `open` for an iteration or an interaction (these open rarely): they close the
-    /// `log_simple` records they replace, take their number, and hand an open notice over at
-    /// once, so that a crash keeps at least the names and places of the big records.
+    /// `open` for an iteration or an interaction: they close the `log_simple` records they
+    /// replace, take their number, and put an open notice in the buffer, so that a crash keeps
+    /// at least the names and places of the big records. The notice goes with the thread's
+    /// next hand-over: at the latest when a timed record opens inside (the call that may
+    /// block), when the entered scope is left (an async task's poll ends), or when the thread
+    /// hands over anyway (a full buffer, about 1 ms of logging, `flush`). Handing it over at
+    /// once cost a wake-up of the journal's writer and a write per interaction.
     #[cold]
     #[inline(never)]
     pub(super) fn open_big(&mut self, rec: &mut Record, serial: u64) -> Option<u64> {
@@ -83,7 +89,7 @@ impl Local {
             kind: rec.kind,
         });
         self.push(rec.open_notice(), serial);
-        self.flush_at(rec.start);
+        self.notice_waiting = !self.buffer.is_empty();
         Some(serial)
     }
 
@@ -264,6 +270,7 @@ impl Local {
     #[cold]
     #[inline(never)]
     pub(super) fn flush(&mut self) {
+        self.notice_waiting = false;
         if self.buffer.is_empty() {
             return;
         }
