@@ -9,7 +9,7 @@ use super::file::{LineFile, Lost};
 use super::{Durability, Msg, Report, POLL};
 use crate::capture::escape_into;
 use crate::clock::Anchor;
-use crate::record::{thread_names, Record};
+use crate::record::{thread_names, Record, Usage};
 use crate::sink::collector::Collector;
 
 pub(super) struct Writer {
@@ -221,10 +221,8 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
             escape_into(out, model);
             out.push('"');
         }
-        if let Ok(usage) = serde_json::to_string(&llm.usage) {
-            out.push_str(",\"usage\":");
-            out.push_str(&usage);
-        }
+        out.push_str(",\"usage\":");
+        push_usage(out, &llm.usage);
     }
     if let Some(log) = rec.log() {
         let _ = write!(out, ",\"level\":\"{}\",\"logger\":\"", log.level.as_str());
@@ -236,7 +234,77 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
     out.push_str("}\n");
 }
 
+/// Appends `usage` as its JSON object (zero counts and an unknown cost left out, with
+/// `total_tokens`), as `Usage`'s `Serialize` writes it, without serde: this is on the writer
+/// thread's path for every LLM call.
+fn push_usage(out: &mut String, usage: &Usage) {
+    out.push('{');
+    let mut first = true;
+    for (key, count) in [
+        ("input_tokens", usage.input_tokens),
+        ("output_tokens", usage.output_tokens),
+        ("cache_read_tokens", usage.cache_read_tokens),
+        ("cache_write_tokens", usage.cache_write_tokens),
+        ("reasoning_tokens", usage.reasoning_tokens),
+        ("total_tokens", usage.total_tokens()),
+    ] {
+        if count != 0 {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
+            push_int(out, count);
+        }
+    }
+    // A cost is finite and not negative (`Usage` keeps no other): the shortest digits that
+    // read back as it.
+    if let Some(cost) = usage.cost_usd.filter(|c| c.is_finite()) {
+        if !first {
+            out.push(',');
+        }
+        out.push_str("\"cost_usd\":");
+        out.push_str(zmij::Buffer::new().format_finite(cost));
+    }
+    out.push('}');
+}
+
 /// Appends `n` in decimal.
 fn push_int(out: &mut String, n: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(n));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The journal's usage reads back as the same `Usage`, and as the same JSON `Usage`'s
+    /// `Serialize` writes (what `recover` and the nested file rely on).
+    #[test]
+    fn usage_is_written_as_serde_writes_it() {
+        let cases = [
+            Usage::default(),
+            Usage::tokens(120, 30),
+            Usage::tokens(0, 7),
+            Usage::tokens(u64::MAX, u64::MAX)
+                .cache_read(3)
+                .cache_write(4)
+                .reasoning(5),
+            Usage::tokens(1, 2).cost_usd(0.0006),
+            Usage::tokens(1, 2).cost_usd(0.1 + 0.2),
+            Usage::default().cost_usd(1e-9),
+            Usage::default().cost_usd(2.5e17),
+            Usage::default().cost_usd(0.0),
+            Usage::default().cost_usd(f64::NAN),
+        ];
+        for usage in cases {
+            let mut ours = String::new();
+            push_usage(&mut ours, &usage);
+            let ours: serde_json::Value = serde_json::from_str(&ours).expect(&ours);
+            assert_eq!(ours, serde_json::to_value(usage).unwrap(), "{usage:?}");
+            assert_eq!(serde_json::from_value::<Usage>(ours).unwrap(), usage);
+        }
+    }
 }
