@@ -582,3 +582,65 @@ fn records_handed_over_while_finish_runs_are_in_both_files_or_counted() {
         Err(other) => panic!("{other:?}"),
     }
 }
+
+/// A tree thousands of records deep (a deeply recursive agent): the journal, the nested file
+/// and everything the run held are written and dropped on a thread with a 2 MiB stack (Rust's
+/// default for spawned threads), and the nested file holds the whole chain.
+#[test]
+fn a_tree_five_thousand_records_deep_is_written_and_dropped_on_a_two_mib_stack() {
+    const DEPTH: usize = 5000;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().to_owned();
+    let (nested, journal) = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let log = Workflow::builder("deep_tree")
+                .logs_dir(&logs)
+                .start()
+                .unwrap();
+            let journal = log.journal_path().unwrap();
+            {
+                let _entered = log.enter();
+                let guards: Vec<_> = (0..DEPTH)
+                    .map(|i| {
+                        workflow_log::action("step")
+                            .input(&json!({"seq": i}))
+                            .start()
+                    })
+                    .collect();
+                // Closed innermost first, as returning from the recursion would.
+                for guard in guards.into_iter().rev() {
+                    drop(guard);
+                }
+            }
+            (log.finish().unwrap(), journal)
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    // Each action is the only child of the one before: the file nests DEPTH levels of them.
+    let text = std::fs::read_to_string(&nested).unwrap();
+    assert_eq!(text.matches("\"action_name\": \"step\"").count(), DEPTH);
+    // Read as text (a `Value` this deep would need a big stack to drop): the steps come in
+    // order, each opening the `actions` array of the next; the indentation stops growing, so
+    // the file stays a few kilobytes a record at most.
+    let seqs: Vec<usize> = text
+        .split("\"seq\":")
+        .skip(1)
+        .map(|rest| {
+            rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap()]
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(seqs, (0..DEPTH).collect::<Vec<_>>());
+    assert_eq!(text.matches("\"actions\": [").count(), DEPTH);
+    assert!(text.len() < DEPTH * 4000, "{} bytes", text.len());
+    assert_eq!(
+        record_lines(&read_journal(&journal))
+            .iter()
+            .filter(|l| l["name"] == "step")
+            .count(),
+        DEPTH
+    );
+}

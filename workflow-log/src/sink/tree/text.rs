@@ -8,8 +8,10 @@ use crate::capture::escape_into;
 use crate::clock::{Anchor, TimeFormat};
 use crate::record::Payload;
 
-/// Two spaces per level of indentation, written in one call.
-const INDENT: &[u8; 64] = b"                                                                ";
+/// Two spaces per level of indentation, written in one call, up to 64 levels (32 records
+/// deep): deeper lines are indented as much as that. Indenting without a bound makes the file
+/// grow with the square of the depth (a chain of 5,000 nested records took 500 MB of spaces).
+const INDENT: &[u8; 128] = &[b' '; 128];
 
 /// JSON text, indented or compact. Payloads and metadata stay on one line.
 pub(super) struct Text<'a, W> {
@@ -28,12 +30,8 @@ impl<W: Write> Text<'_, W> {
     fn newline(&mut self, depth: usize) -> io::Result<()> {
         if self.pretty {
             self.out.write_all(b"\n")?;
-            let mut spaces = 2 * depth;
-            while spaces > 0 {
-                let n = spaces.min(INDENT.len());
-                self.out.write_all(&INDENT[..n])?;
-                spaces -= n;
-            }
+            self.out
+                .write_all(&INDENT[..depth.saturating_mul(2).min(INDENT.len())])?;
         }
         Ok(())
     }
