@@ -583,6 +583,37 @@ fn records_handed_over_while_finish_runs_are_in_both_files_or_counted() {
     }
 }
 
+/// `finish` while another thread is still inside an interaction and logs nothing (it waits on
+/// a channel, or computes): the interaction is in both files, `incomplete`, under its parent.
+#[test]
+fn finish_while_a_thread_waits_inside_an_interaction_keeps_it_incomplete_in_both_files() {
+    let (_dir, log) = start_in_tempdir(Workflow::builder("waiting"));
+    let journal = log.journal_path().unwrap();
+    let (opened_tx, opened_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let worker = {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        let ctx = Context::current();
+        let worker = std::thread::spawn(move || {
+            let _attached = ctx.attach();
+            let _agent = workflow_log::interaction("planner").start();
+            opened_tx.send(()).unwrap();
+            let _ = done_rx.recv();
+        });
+        opened_rx.recv().unwrap();
+        worker
+    };
+    let nested = log.finish().unwrap();
+    for doc in [read_log(&nested), recover_valid(&journal)] {
+        let planner = &doc["iterations"][0]["interactions"][0];
+        assert_eq!(planner["agent_name"], "planner", "{doc}");
+        assert_eq!(planner["status"], "incomplete");
+    }
+    done_tx.send(()).unwrap();
+    worker.join().unwrap();
+}
+
 /// A tree thousands of records deep (a deeply recursive agent): the journal, the nested file
 /// and everything the run held are written and dropped on a thread with a 2 MiB stack (Rust's
 /// default for spawned threads), and the nested file holds the whole chain.
@@ -617,7 +648,7 @@ fn a_tree_five_thousand_records_deep_is_written_and_dropped_on_a_two_mib_stack()
         })
         .unwrap()
         .join()
-        .expect("no stack overflow");
+        .expect("the writing thread panicked");
     // Each action is the only child of the one before: the file nests DEPTH levels of them.
     let text = std::fs::read_to_string(&nested).unwrap();
     assert_eq!(text.matches("\"action_name\": \"step\"").count(), DEPTH);

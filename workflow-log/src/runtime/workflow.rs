@@ -110,6 +110,35 @@ impl LiveWorkflow {
         }
     }
 
+    /// Hands an iteration's or interaction's open notice over, so that a crash, or a `finish`
+    /// while the record is still open, keeps its name and place: to the journal's writer
+    /// without waking it (see [`nudge`](Self::nudge)), else to the collector.
+    pub(crate) fn notice(&self, mut rec: Record) {
+        if forked_since(self.pid, false) {
+            return;
+        }
+        let cfg = capture::settings(&self.payload);
+        if cfg.redact_values {
+            scrub_texts(&mut rec, cfg);
+        }
+        let rec = match &self.journal {
+            Some(journal) => match journal.notice(rec) {
+                Ok(()) => return,
+                Err(rec) => rec,
+            },
+            None => return self.collector.deliver(&mut vec![rec]),
+        };
+        self.collector.deliver_unjournaled(&mut vec![rec]);
+    }
+
+    /// Has the journal write the open notices handed over so far now, not at its writer's next
+    /// wake-up: a call that may block is starting inside their records.
+    pub(crate) fn nudge(&self) {
+        if let Some(journal) = &self.journal {
+            journal.nudge();
+        }
+    }
+
     /// Waits until the journal has written everything handed over so far.
     pub(crate) fn flush_journal(&self, timeout: Option<Duration>) -> Result<(), Error> {
         let Some(journal) = &self.journal else {

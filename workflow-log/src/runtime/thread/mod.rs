@@ -66,8 +66,9 @@ struct Local {
     seen_epoch: u64,
     /// Tick of the last hand-over that a record's time triggered.
     last_flush: u64,
-    /// The buffer holds an open notice: the next timed record to open hands it over first.
-    notice_waiting: bool,
+    /// The serial of a workflow whose journal has an open notice from this thread that its
+    /// writer was not woken for: the next timed record to open (or a flush) wakes it.
+    notice_waiting: Option<u64>,
     next_id: u64,
     end_id: u64,
     thread: u32,
@@ -87,7 +88,7 @@ thread_local! {
             buffer_owner: None,
             seen_epoch: 0,
             last_flush: 0,
-            notice_waiting: false,
+            notice_waiting: None,
             next_id: 0,
             end_id: 0,
             thread: u32::MAX,
@@ -198,7 +199,7 @@ pub(crate) fn leave_frame(frame: Frame, serial: u64) -> Option<Arc<LiveWorkflow>
         if l.stack.last() == Some(&frame) {
             l.stack.pop();
         }
-        if l.notice_waiting {
+        if l.notice_waiting.is_some() {
             // The task may now wait for long (a network call): the open notices of the
             // records it runs in go to the journal first.
             l.flush();

@@ -45,13 +45,13 @@ impl Local {
         let thread = self.thread();
         let start = clock::now();
         self.stack.push(Frame { id, kind });
-        if !self.buffer.is_empty()
-            && (self.notice_waiting
-                || start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS))
+        if self.notice_waiting.is_some()
+            || (!self.buffer.is_empty()
+                && start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS))
         {
-            // A timed record may block for long (an LLM call): what closed before it, and the
-            // open notices of the records it runs in, should not wait in this thread's buffer
-            // meanwhile.
+            // A timed record may block for long (an LLM call): what closed before it should
+            // not wait in this thread's buffer meanwhile, nor the open notices of the records
+            // it runs in in the journal's queue.
             self.flush_at(start);
         }
         Some(Place {
@@ -64,12 +64,12 @@ impl Local {
     }
 
     /// `open` for an iteration or an interaction: they close the `log_simple` records they
-    /// replace, take their number, and put an open notice in the buffer, so that a crash keeps
-    /// at least the names and places of the big records. The notice goes with the thread's
-    /// next hand-over: at the latest when a timed record opens inside (the call that may
-    /// block), when the entered scope is left (an async task's poll ends), or when the thread
-    /// hands over anyway (a full buffer, about 1 ms of logging, `flush`). Handing it over at
-    /// once cost a wake-up of the journal's writer and a write per interaction.
+    /// replace, take their number, and hand an open notice over at once, so that a crash (or a
+    /// `finish` while they are still open) keeps at least the names and places of the big
+    /// records. The notice waits in the journal's queue without waking its writer (a wake-up
+    /// and a write per interaction cost 20 times an action): it is written before the next
+    /// batch, within the writer's 200 ms wake-up, or, when a timed record opens inside (the
+    /// call that may block) or the entered scope is left (an async task's poll ends), at once.
     #[cold]
     #[inline(never)]
     pub(super) fn open_big(&mut self, rec: &mut Record, serial: u64) -> Option<u64> {
@@ -88,8 +88,10 @@ impl Local {
             id: rec.id,
             kind: rec.kind,
         });
-        self.push(rec.open_notice(), serial);
-        self.notice_waiting = !self.buffer.is_empty();
+        if let Some(shared) = self.current() {
+            shared.notice(rec.open_notice());
+        }
+        self.notice_waiting = Some(serial);
         Some(serial)
     }
 
@@ -270,7 +272,19 @@ impl Local {
     #[cold]
     #[inline(never)]
     pub(super) fn flush(&mut self) {
-        self.notice_waiting = false;
+        if let Some(serial) = self.notice_waiting.take() {
+            // Handing the buffer to the same journal wakes its writer anyway.
+            let submits = !self.buffer.is_empty()
+                && self
+                    .buffer_owner
+                    .as_ref()
+                    .is_some_and(|o| o.serial == serial);
+            if !submits {
+                if let Some(shared) = self.owner(serial) {
+                    shared.nudge();
+                }
+            }
+        }
         if self.buffer.is_empty() {
             return;
         }

@@ -105,6 +105,14 @@ pub(crate) struct Journal {
     tx: SyncSender<Msg>,
     lossy: bool,
     thread: Mutex<Option<JoinHandle<()>>>,
+    notices: Arc<Notices>,
+}
+
+/// Open notices waiting for the writer, who takes them before every batch it writes and
+/// whenever it wakes: handing one over wakes no thread. `closed` once the end line is written.
+#[derive(Default)]
+pub(super) struct Notices {
+    pub(super) queue: Mutex<(Vec<Record>, bool)>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -148,7 +156,9 @@ impl Journal {
             .and_then(|()| out.flush())
             .map_err(|lost| Error::io("write the journal", &path, lost.error))?;
         let (tx, rx) = mpsc::sync_channel(opts.capacity.max(1));
+        let notices = Arc::new(Notices::default());
         let writer = Writer {
+            notices: notices.clone(),
             out,
             durability: opts.durability,
             anchor: header.anchor,
@@ -166,7 +176,26 @@ impl Journal {
             tx,
             lossy: opts.lossy,
             thread: Mutex::new(Some(thread)),
+            notices,
         })
+    }
+
+    /// Hands an open notice over without waking the writer: it is written before the next
+    /// batch, at the writer's next wake-up (within 200 ms), or by [`nudge`](Self::nudge).
+    /// Gives it back once the journal has ended.
+    pub(crate) fn notice(&self, rec: Record) -> Result<(), Record> {
+        let mut queue = lock(&self.notices.queue);
+        if queue.1 {
+            return Err(rec);
+        }
+        queue.0.push(rec);
+        Ok(())
+    }
+
+    /// Wakes the writer, so that waiting open notices are written now (a call that may block
+    /// is about to start inside their records).
+    pub(crate) fn nudge(&self) {
+        let _ = self.tx.try_send(Msg::Batch(Vec::new()));
     }
 
     /// Hands a batch to the writer. Lossless mode waits while the queue is full; lossy mode

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::file::{LineFile, Lost};
-use super::{Durability, Msg, Report, POLL};
+use super::{Durability, Msg, Notices, Report, POLL};
 use crate::capture::escape_into;
 use crate::clock::Anchor;
 use crate::record::{thread_names, Record, Usage};
 use crate::sink::collector::Collector;
+use crate::util::lock;
 
 pub(super) struct Writer {
+    pub(super) notices: Arc<Notices>,
     pub(super) out: LineFile,
     pub(super) durability: Durability,
     pub(super) anchor: Anchor,
@@ -38,16 +40,20 @@ impl Writer {
             let msg = match msg {
                 Ok(msg) => msg,
                 Err(RecvTimeoutError::Timeout) => {
+                    self.write_notices(false);
                     self.write_out();
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    self.write_notices(true);
                     self.write_out();
                     return;
                 }
             };
             match msg {
                 Msg::Batch(mut batch) => {
+                    // Open notices first: a record's children may be in this batch.
+                    self.write_notices(false);
                     self.write_batch(&batch);
                     self.collector.deliver(&mut batch);
                     self.collector.recycle(batch);
@@ -62,10 +68,13 @@ impl Writer {
                     }
                 }
                 Msg::Flush(done) => {
+                    self.write_notices(false);
                     self.sync();
                     let _ = done.send(self.report.clone());
                 }
                 Msg::Finish { status, end, done } => {
+                    // After the end line, `Journal::notice` gives notices back.
+                    self.write_notices(true);
                     self.sync();
                     let mut line = String::new();
                     let _ = writeln!(
@@ -114,6 +123,20 @@ impl Writer {
             if start.elapsed() > POLL {
                 return None;
             }
+        }
+    }
+
+    /// Writes the open notices handed over since the last look, and passes them on to the
+    /// collector; `close`: none are taken after this.
+    fn write_notices(&mut self, close: bool) {
+        let mut notices = {
+            let mut queue = lock(&self.notices.queue);
+            queue.1 |= close;
+            std::mem::take(&mut queue.0)
+        };
+        if !notices.is_empty() {
+            self.write_batch(&notices);
+            self.collector.deliver(&mut notices);
         }
     }
 
@@ -259,9 +282,9 @@ fn push_usage(out: &mut String, usage: &Usage) {
             push_int(out, count);
         }
     }
-    // A cost is finite and not negative (`Usage` keeps no other): the shortest digits that
-    // read back as it.
-    if let Some(cost) = usage.cost_usd.filter(|c| c.is_finite()) {
+    // Only a cost that is finite and not negative is known (as `Usage`'s `Serialize` says; the
+    // field is public, so any `f64` may be here): the shortest digits that read back as it.
+    if let Some(cost) = usage.cost_usd.filter(|c| c.is_finite() && *c >= 0.0) {
         if !first {
             out.push(',');
         }
@@ -298,13 +321,26 @@ mod tests {
             Usage::default().cost_usd(2.5e17),
             Usage::default().cost_usd(0.0),
             Usage::default().cost_usd(f64::NAN),
+            // Set directly (the fields are public): unknown, as `Serialize` has it.
+            Usage {
+                cost_usd: Some(-1.0),
+                ..Usage::tokens(1, 2)
+            },
+            Usage {
+                cost_usd: Some(f64::INFINITY),
+                ..Usage::default()
+            },
         ];
         for usage in cases {
             let mut ours = String::new();
             push_usage(&mut ours, &usage);
             let ours: serde_json::Value = serde_json::from_str(&ours).expect(&ours);
             assert_eq!(ours, serde_json::to_value(usage).unwrap(), "{usage:?}");
-            assert_eq!(serde_json::from_value::<Usage>(ours).unwrap(), usage);
+            let known = Usage {
+                cost_usd: usage.cost_usd.filter(|c| c.is_finite() && *c >= 0.0),
+                ..usage
+            };
+            assert_eq!(serde_json::from_value::<Usage>(ours).unwrap(), known);
         }
     }
 }
