@@ -257,6 +257,30 @@ fn delegate(query: &str) -> BoxFuture<'_, usize> {
     boxed_alias(query)
 }
 
+#[action]
+fn cached_or_fetched(cached: bool) -> BoxFuture<'static, u32> {
+    if cached {
+        // An early `return` of the future is recorded like the body's last expression.
+        return Box::pin(std::future::ready(1));
+    }
+    Box::pin(async { 2 })
+}
+
+#[test]
+fn a_future_returned_early_is_recorded() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (sum, log) = capture_valid(|| {
+        rt.block_on(async { cached_or_fetched(true).await + cached_or_fetched(false).await })
+    });
+    assert_eq!(sum, 3);
+    let actions = log["actions"].as_array().unwrap();
+    assert_eq!(actions[0]["status"], "ok");
+    assert_eq!(actions[0]["output_data"], 1);
+    assert_eq!(actions[1]["output_data"], 2);
+}
+
 #[test]
 fn futures_are_recorded_whatever_their_type_is_called() {
     let rt = tokio::runtime::Builder::new_current_thread()

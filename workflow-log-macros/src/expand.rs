@@ -15,6 +15,11 @@
 //!     if false { return type_hint::<Ret>(); }                // fixes the block's output type
 //!     body's statements
 //! }).await;
+//! // fn returning a stream, or a future whose body is not an async block: the record opens at
+//! // the call and the body runs inside it; what it returns is wrapped
+//! let wl_call = wl_span.detach();
+//! let wl_body = { let _wl_scope = wl_call.scope(); call_once(move || -> Ret { body }) };
+//! instrument(wl_call, wl_body)  /  instrument_stream(wl_call, wl_body, |item, items| ...)
 //! ```
 //!
 //! The body's statements are spliced, never its block nested in another block: `{ { x } }`
@@ -101,6 +106,8 @@ impl<'a> Expand<'a> {
         let inputs = self.inputs();
         let (body, enters) = if sig.asyncness.is_some() {
             (self.async_fn_body(), false)
+        } else if ret::stream_item(&sig.output).is_some() {
+            (self.stream_body(), false)
         } else if let Some(tail) = self.func.async_tail() {
             (self.future_body(&tail), false)
         } else if ret::future_output(&sig.output).is_some() {
@@ -393,41 +400,89 @@ impl Expand<'_> {
     /// recorded until it completes or is dropped (boxed again when the function returns a box).
     fn any_future_body(&self) -> TokenStream {
         let p = &self.private;
-        let span = &self.span;
         let fut = &self.fut;
-        let block = &self.func.block;
         let ret = &self.ret;
         let done = &self.done;
         let outcome = self.outcome(done);
-        let body = local("wl_body");
-        let wrapper = quote! {
+        let (call, body, prelude) = self.body_at_the_call();
+        let wrapper = self.boxed_again(quote! {
             async move {
                 let (#ret, mut #done) = #fut.await;
                 #outcome
                 #ret
             }
-        };
-        let wrapper = if ret::future_is_boxed(&self.func.sig.output) {
-            quote!(::std::boxed::Box::pin(#wrapper))
-        } else {
-            wrapper
-        };
-        let call = local("wl_call");
-        let scope = local("_wl_scope");
-        let stmts = &block.stmts;
-        let mut braces = Group::new(
-            Delimiter::Brace,
-            quote! {
-                let #scope = #call.scope();
-                #(#stmts)*
-            },
-        );
-        braces.set_span(block.brace_token.span.join());
+        });
         quote! {
-            let #call = #span.detach();
-            let #body = #braces;
+            #prelude
             let #fut = #p::instrument(#call, #body);
             #wrapper
+        }
+    }
+
+    /// A non-async function returning a stream (`impl Stream`, `Pin<Box<dyn Stream>>`,
+    /// `BoxStream`): the record opens at the call, the body runs inside it, and the stream it
+    /// evaluates to is recorded until it ends or is dropped, entered at each poll, its items
+    /// (their `Ok` values; an `Err` is the record's error) kept as the output.
+    fn stream_body(&self) -> TokenStream {
+        let p = &self.private;
+        let (call, body, prelude) = self.body_at_the_call();
+        let item = local("wl_item");
+        let items = local("wl_items");
+        let ok = local("wl_ok");
+        let err = local("wl_err");
+        let writer = local("wl_writer");
+        let keep = self.kind.captures_arguments().then(|| {
+            quote! {
+                if let ::core::option::Option::Some(#ok) = (&&#p::Wrap(#item)).__wl_ok() {
+                    #items.push(|#writer| (&&&&#p::Wrap(#ok)).__wl_append(#writer));
+                }
+            }
+        });
+        let stream = self.boxed_again(quote! {
+            #p::instrument_stream(#call, #body, |#item, #items| {
+                use #p::autoref::*;
+                #keep
+                if let ::core::option::Option::Some(#err) = (&&&&&#p::Wrap(#item)).__wl_error() {
+                    #items.error(#err);
+                }
+            })
+        });
+        quote! {
+            #prelude
+            #stream
+        }
+    }
+
+    /// The record of a function returning a future or a stream, opened at the call, and the
+    /// body run inside it, in a closure so that a `return` lands where the value is wrapped:
+    /// `(call, body, statements that bind both)`.
+    fn body_at_the_call(&self) -> (Ident, Ident, TokenStream) {
+        let p = &self.private;
+        let span = &self.span;
+        let call = local("wl_call");
+        let body = local("wl_body");
+        let scope = local("_wl_scope");
+        let ty = match ret::returns(&self.func.sig.output) {
+            Returns::Value(ty) => ty,
+            Returns::Unit | Returns::Never => unreachable!("a future or a stream is a value"),
+        };
+        let block = &self.func.block;
+        let prelude = quote! {
+            let #call = #span.detach();
+            let #body = {
+                let #scope = #call.scope();
+                #p::call_once(move || -> #ty #block)
+            };
+        };
+        (call, body, prelude)
+    }
+
+    /// `Box::pin(value)` when the function returns its future or stream boxed.
+    fn boxed_again(&self, value: TokenStream) -> TokenStream {
+        if ret::is_boxed(&self.func.sig.output) {
+            quote!(::std::boxed::Box::pin(#value))
+        } else {
+            value
         }
     }
 }

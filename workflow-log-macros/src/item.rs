@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::ext::IdentExt;
+use syn::visit_mut::{self, VisitMut};
 use syn::{
     AttrStyle, Attribute, Block, Error, Expr, FnArg, Ident, Item, Pat, Signature, Stmt, Visibility,
 };
@@ -130,6 +131,11 @@ impl Func {
         let Stmt::Expr(expr, None) = last else {
             return None;
         };
+        if rest.iter().any(returns_early) {
+            // A `return` before the block would skip the wrapping: the whole body is then run
+            // at the call instead, as for any other body.
+            return None;
+        }
         match expr {
             Expr::Async(block) => Some(AsyncTail {
                 before: rest,
@@ -158,6 +164,27 @@ pub(crate) struct AsyncTail<'a> {
     /// `Box::pin` (as the user spelled it) when the block is boxed.
     pub(crate) boxed: Option<&'a Expr>,
     pub(crate) block: &'a syn::ExprAsync,
+}
+
+/// Whether `stmt` holds a `return` of the function itself (not of a closure, an `async` block
+/// or a nested item).
+fn returns_early(stmt: &Stmt) -> bool {
+    // `visit-mut` is the visitor syn is built with here: it looks at a copy.
+    struct Finder(bool);
+    impl VisitMut for Finder {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            match expr {
+                Expr::Closure(_) | Expr::Async(_) => {}
+                Expr::Return(_) => self.0 = true,
+                _ => visit_mut::visit_expr_mut(self, expr),
+            }
+        }
+
+        fn visit_item_mut(&mut self, _: &mut Item) {}
+    }
+    let mut finder = Finder(false);
+    finder.visit_stmt_mut(&mut stmt.clone());
+    finder.0
 }
 
 fn is_box_pin(func: &Expr) -> bool {

@@ -120,6 +120,15 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the record; any other body (`std::future::ready(x)`, another function's future) runs inside
 /// it. A future type behind another alias is recorded as a plain value.
 ///
+/// **Streams.** A plain `fn` that returns `impl Stream` (or `impl FusedStream`),
+/// `Pin<Box<dyn Stream>>`, `BoxStream` or `LocalBoxStream` (recognised by these names) has
+/// that stream recorded across its life: the record opens at the call (the body runs inside
+/// it), is the current record while the stream is polled (what polling logs nests under it),
+/// and closes when the stream ends (`ok`) or is dropped before its end (`"cancelled"`). The
+/// output is the JSON array of the items the stream gave (of a `Result` item, its `Ok` value;
+/// an `Err` item is the record's error). Once the array passes the payload limit, items are
+/// no longer serialised and it is cut as any value over the limit is.
+///
 /// The function keeps its signature and what compiles: arguments are captured by reference,
 /// `return` and `?` work, `&mut` arguments stay usable, `#![inner]` attributes stay.
 ///
@@ -224,7 +233,8 @@ pub fn interaction(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `Serialize`, else `Debug` text, else the type name; a `Result` records its `Ok` value, or
 /// its `Err` as `status: "error"`; a panic records `"panicked"`; an `async fn` is recorded
 /// from its first poll across its `.await`s, and `"cancelled"` when dropped unfinished after
-/// that first poll (never polled, it leaves no record).
+/// that first poll (never polled, it leaves no record); a returned stream is recorded from
+/// the call until it ends, with its items as `output_data`.
 ///
 /// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
 /// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through

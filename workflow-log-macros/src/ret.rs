@@ -64,17 +64,48 @@ pub(crate) fn erase_impl_trait(ty: &Type) -> Type {
 /// `futures` aliases of the latter, `BoxFuture<'a, T>` and `LocalBoxFuture<'a, T>`: `Some(T)`
 /// (`Some(None)` when the output is not written), else `None`.
 pub(crate) fn future_output(output: &ReturnType) -> Option<Option<&Type>> {
+    lazy_output(output, FUTURE)
+}
+
+/// For `-> impl Stream<Item = T>` (or `FusedStream`), `-> Pin<Box<dyn Stream<Item = T> ...>>`
+/// and `futures`' aliases of the latter, `BoxStream<'a, T>` and `LocalBoxStream<'a, T>`:
+/// `Some(T)` (`Some(None)` when the item type is not written), else `None`.
+pub(crate) fn stream_item(output: &ReturnType) -> Option<Option<&Type>> {
+    lazy_output(output, STREAM)
+}
+
+/// A trait whose values the expansion follows until they are done: its names, the aliases of
+/// its boxed trait object, and the associated type of what it gives.
+struct Lazy {
+    traits: &'static [&'static str],
+    aliases: &'static [&'static str],
+    assoc: &'static str,
+}
+
+const FUTURE: &Lazy = &Lazy {
+    traits: &["Future"],
+    aliases: &["BoxFuture", "LocalBoxFuture"],
+    assoc: "Output",
+};
+
+const STREAM: &Lazy = &Lazy {
+    traits: &["Stream", "FusedStream"],
+    aliases: &["BoxStream", "LocalBoxStream"],
+    assoc: "Item",
+};
+
+fn lazy_output<'a>(output: &'a ReturnType, lazy: &Lazy) -> Option<Option<&'a Type>> {
     let ReturnType::Type(_, ty) = output else {
         return None;
     };
     match strip_parens(ty) {
-        Type::ImplTrait(it) => future_bound(it.bounds.iter()),
+        Type::ImplTrait(it) => lazy_bound(it.bounds.iter(), lazy),
         Type::Path(p) => {
             let last = p.path.segments.last()?;
-            if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
+            if lazy.aliases.iter().any(|a| last.ident == a) {
                 return Some(Some(single_type_arg(&last.arguments)?));
             }
-            // Pin<Box<dyn Future<Output = T> + ...>>
+            // Pin<Box<dyn Trait<Assoc = T> + ...>>
             let pin = last;
             if pin.ident != "Pin" {
                 return None;
@@ -88,7 +119,7 @@ pub(crate) fn future_output(output: &ReturnType) -> Option<Option<&Type>> {
                 return None;
             }
             match strip_parens(single_type_arg(&boxed.arguments)?) {
-                Type::TraitObject(obj) => future_bound(obj.bounds.iter()),
+                Type::TraitObject(obj) => lazy_bound(obj.bounds.iter(), lazy),
                 _ => None,
             }
         }
@@ -106,20 +137,21 @@ fn single_type_arg(args: &PathArguments) -> Option<&Type> {
     })
 }
 
-fn future_bound<'a>(
+fn lazy_bound<'a>(
     mut bounds: impl Iterator<Item = &'a TypeParamBound>,
+    lazy: &Lazy,
 ) -> Option<Option<&'a Type>> {
     bounds.find_map(|b| {
         let TypeParamBound::Trait(t) = b else {
             return None;
         };
         let last = t.path.segments.last()?;
-        if last.ident != "Future" {
+        if !lazy.traits.iter().any(|name| last.ident == name) {
             return None;
         }
         let output = match &last.arguments {
             PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-                GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+                GenericArgument::AssocType(assoc) if assoc.ident == lazy.assoc => Some(&assoc.ty),
                 _ => None,
             }),
             _ => None,
@@ -128,9 +160,10 @@ fn future_bound<'a>(
     })
 }
 
-/// Whether a future-returning function (see [`future_output`]) returns it boxed (`Pin<Box<..>>`,
-/// `BoxFuture`), so that the recorded future must be boxed again.
-pub(crate) fn future_is_boxed(output: &ReturnType) -> bool {
+/// Whether a function returning a future or a stream (see [`future_output`], [`stream_item`])
+/// returns it boxed (`Pin<Box<..>>`, `BoxFuture`, `BoxStream`), so that the recorded one must
+/// be boxed again.
+pub(crate) fn is_boxed(output: &ReturnType) -> bool {
     match output {
         ReturnType::Type(_, ty) => !matches!(strip_parens(ty), Type::ImplTrait(_)),
         ReturnType::Default => false,

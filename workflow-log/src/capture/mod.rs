@@ -211,8 +211,24 @@ pub(crate) fn settings(cfg: &Option<Arc<Config>>) -> &Config {
 }
 
 /// Appends the JSON text of `value` to `out` as [`json_with`] captures it (the same limits and
-/// redaction hook): a function's argument, written straight into its input object.
+/// redaction hook): a field of a bridged event, written straight into its object.
+#[cfg(any(feature = "tracing", feature = "log"))]
 pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
+    json_append_in(out, value, cfg, None);
+}
+
+/// Appends the JSON text of `value` to `out` as [`json_with`] captures it (the same limits and
+/// redaction hook): a function's argument, written straight into its input object. Or, with
+/// `whole: Some(at)`, as a part of a whole value whose text begins at `at` in `out` (an item of
+/// a stream's array of items): serialising stops once the whole passes the payload limit, and
+/// it is the whole that is cut (see [`array_payload`]), not this part. The redaction hook, when
+/// there is one, sees each part on its own.
+pub(crate) fn json_append_in<T: Serialize + ?Sized>(
+    out: &mut String,
+    value: &T,
+    cfg: &Config,
+    whole: Option<usize>,
+) {
     if cfg.hook.is_some() {
         // The hook sees the value on its own, as a captured payload.
         out.push_str(json_with(value, cfg).as_str());
@@ -223,10 +239,10 @@ pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cf
         out: &mut *out,
         cfg,
         depth: 0,
-        stop_at: start.saturating_add(cfg.max_total),
+        stop_at: whole.unwrap_or(start).saturating_add(cfg.max_total),
     }
     .guarded(value);
-    if out.len() - start > cfg.max_total {
+    if whole.is_none() && out.len() - start > cfg.max_total {
         let cut = whole_value_cut(&out[start..], cfg);
         out.truncate(start);
         out.push_str(&cut);
@@ -235,9 +251,37 @@ pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cf
 
 /// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written: the
 /// values of fields named like secrets (`api_key: "…"`, `"token": …`) are redacted in it.
+#[cfg(any(feature = "tracing", feature = "log"))]
 pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
+    debug_append_in(out, value, cfg, None);
+}
+
+/// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written (the
+/// values of fields named like secrets, `api_key: "…"`, are redacted in it); as a part of a
+/// whole value when `whole` says where it begins (see [`json_append_in`]).
+pub(crate) fn debug_append_in<T: fmt::Debug + ?Sized>(
+    out: &mut String,
+    value: &T,
+    cfg: &Config,
+    whole: Option<usize>,
+) {
     let text = debug_text(value);
-    json_append(out, debug::redact_fields(&text, cfg).as_ref(), cfg);
+    json_append_in(out, debug::redact_fields(&text, cfg).as_ref(), cfg, whole);
+}
+
+/// The payload of a JSON array written item by item with [`json_append_in`] (`text`: `[` and
+/// the items, comma-separated, without the closing `]`; empty when there was none): cut as a
+/// whole value, like any other, when its text is over the payload limit.
+pub(crate) fn array_payload(mut text: String, cfg: &Config) -> Payload {
+    if text.is_empty() {
+        text.push('[');
+    }
+    text.push(']');
+    if text.len() > cfg.max_total {
+        Payload(whole_value_cut(&text, cfg).into_boxed_str())
+    } else {
+        Payload(text.into_boxed_str())
+    }
 }
 
 /// The payload of the JSON text written into a [`scratch`](scratch::scratch) buffer: one allocation, of its

@@ -34,7 +34,7 @@ impl<T: Serialize, const N: usize> ViaArray for &&&Wrap<'_, [T; N]> {
 
     #[inline]
     fn __wl_append(&self, w: &mut InputWriter<'_>) {
-        capture::json_append(w.out, &self.0[..], w.cfg);
+        w.json(&self.0[..]);
     }
 }
 
@@ -55,7 +55,7 @@ impl<T: Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
 
     #[inline]
     fn __wl_append(&self, w: &mut InputWriter<'_>) {
-        capture::json_append(w.out, self.0, w.cfg);
+        w.json(self.0);
     }
 }
 
@@ -75,7 +75,7 @@ impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
 
     #[inline]
     fn __wl_append(&self, w: &mut InputWriter<'_>) {
-        capture::debug_append(w.out, self.0, w.cfg);
+        w.debug(self.0);
     }
 }
 
@@ -95,7 +95,7 @@ impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
 
     #[inline]
     fn __wl_append(&self, w: &mut InputWriter<'_>) {
-        capture::json_append(w.out, std::any::type_name::<T>(), w.cfg);
+        w.json(std::any::type_name::<T>());
     }
 }
 

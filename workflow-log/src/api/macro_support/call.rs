@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::Serialize;
+
 use super::future::AsyncCall;
 use super::Failure;
 use crate::capture::{self, Config, Payload};
@@ -112,7 +114,11 @@ impl Call {
         if cfg.is_secret(name) {
             out.push_str(capture::REDACTED);
         } else {
-            write(&mut InputWriter { out, cfg });
+            write(&mut InputWriter {
+                out,
+                cfg,
+                whole: None,
+            });
         }
     }
 
@@ -165,10 +171,27 @@ impl Call {
 }
 
 /// Not public API. The input object of a function being written: each argument appends its
-/// value (see [`autoref`](super::autoref)).
+/// value (see [`autoref`](super::autoref)); or a stream's array of items, each item appended.
 pub struct InputWriter<'a> {
     pub(super) out: &'a mut String,
     pub(super) cfg: &'a Config,
+    /// Where the whole value begins in `out` when the value written is one item of it (the
+    /// limit is then the whole's); `None` for an argument, a value of its own.
+    pub(super) whole: Option<usize>,
+}
+
+impl InputWriter<'_> {
+    /// Appends `value`'s JSON text.
+    #[inline]
+    pub(super) fn json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        capture::json_append_in(self.out, value, self.cfg, self.whole);
+    }
+
+    /// Appends `value`'s `Debug` text, as a JSON string.
+    #[inline]
+    pub(super) fn debug<T: fmt::Debug + ?Sized>(&mut self, value: &T) {
+        capture::debug_append_in(self.out, value, self.cfg, self.whole);
+    }
 }
 
 impl fmt::Debug for InputWriter<'_> {

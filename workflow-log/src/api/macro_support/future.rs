@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use super::Failure;
 use crate::capture::Payload;
 use crate::clock;
-use crate::record::{drop_status, Status};
+use crate::record::{drop_status, Kind, Status};
 use crate::runtime::thread::{self, Frame, OpenRecord};
 use crate::runtime::workflow::LiveWorkflow;
 use crate::Level;
@@ -96,6 +96,24 @@ impl AsyncCall {
         if let Some((open, _)) = &mut self.open {
             open.rec.set_error_chain(failure.text, failure.chain);
         }
+    }
+
+    /// Whether the record keeps an output (an iteration has none).
+    pub(super) fn keeps_output(&self) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|(open, _)| open.rec.kind != Kind::Iteration)
+    }
+
+    /// Closes the record now, as completed: `ok` unless an error was set. What polls it after
+    /// that runs outside any record.
+    pub(super) fn complete(&mut self) {
+        self.unrecorded = false;
+        drop(AsyncCall {
+            open: self.open.take(),
+            completed: true,
+            unrecorded: false,
+        });
     }
 }
 

@@ -4,8 +4,9 @@
 //!
 //! A synchronous function's record is a [`Call`], entered for the body as a [`CallGuard`]; an
 //! `async fn`'s is an [`AsyncCall`], opened off the thread's stack and entered at each poll of
-//! its [`Instrumented`] future. Both open and close through the runtime's one primitive, as the
-//! guards of the public API do.
+//! its [`Instrumented`] future. A function that returns a stream has an [`AsyncCall`] too, opened
+//! at the call and entered at each poll of its [`InstrumentedStream`]. All open and close
+//! through the runtime's one primitive, as the guards of the public API do.
 
 use std::fmt;
 
@@ -15,9 +16,11 @@ pub use crate::capture::Payload;
 pub mod autoref;
 mod call;
 mod future;
+mod stream;
 
 pub use call::{Call, CallGuard, InputWriter};
 pub use future::{instrument, AsyncCall, AsyncScope, Instrumented};
+pub use stream::{instrument_stream, InstrumentedStream, StreamItems};
 
 /// Not public API. One read of the clock every record reads twice: for the benches, which
 /// compare it with other clocks.
