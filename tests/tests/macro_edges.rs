@@ -234,6 +234,60 @@ fn a_one_line_track_caller_body_is_lint_clean_and_recorded() {
     assert_eq!(log["actions"][0]["output_data"], line.0);
 }
 
+#[action]
+#[track_caller]
+fn parse_port(text: &str) -> anyhow::Result<u16> {
+    // The operand's type is inferred from what the `?` gives.
+    let n: u32 = text.parse()?;
+    let port = u16::try_from(n).context("out of range")?;
+    Ok(port)
+}
+
+#[interaction(agent = "reader")]
+#[track_caller]
+fn read_count(text: &str) -> Result<u8, std::num::ParseIntError> {
+    // A `?` in the body's last expression.
+    Ok(text.trim().parse::<u8>()? + 1)
+}
+
+#[action]
+#[track_caller]
+fn first_char(text: &str) -> Option<char> {
+    // Not a `Result`: the `?` is left as it is.
+    let c = text.chars().next()?;
+    Some(c)
+}
+
+#[test]
+fn a_track_caller_function_leaving_through_a_question_mark_records_the_error() {
+    let ((), log) = capture_valid(|| {
+        assert_eq!(parse_port("8080").unwrap(), 8080);
+        assert!(parse_port("port").is_err());
+        assert!(parse_port("70000").is_err());
+        assert_eq!(read_count(" 4 ").unwrap(), 5);
+        assert!(read_count("many").is_err());
+        assert_eq!(first_char("ok"), Some('o'));
+        assert_eq!(first_char(""), None);
+    });
+    let actions = log["actions"].as_array().unwrap();
+    assert_eq!(actions[0]["status"], "ok");
+    assert_eq!(actions[0]["output_data"], 8080);
+    assert_eq!(actions[1]["status"], "error");
+    assert_eq!(actions[1]["error"], "invalid digit found in string");
+    assert_eq!(actions[2]["status"], "error");
+    assert_eq!(
+        actions[2]["error"],
+        "out of range: out of range integral type conversion attempted"
+    );
+    assert_eq!(actions[2]["error_chain"][0], "out of range");
+    let readers = log["interactions"].as_array().unwrap();
+    assert_eq!(readers[0]["output"], 5);
+    assert_eq!(readers[1]["status"], "error");
+    assert_eq!(readers[1]["error"], "invalid digit found in string");
+    assert_eq!(actions[3]["output_data"], "o");
+    assert_eq!(actions[4]["status"], "ok");
+}
+
 // --- futures by what they return -----------------------------------------------------------------
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -24,6 +24,38 @@ fn locate(early: bool) -> Result<u32, String> {
     Ok(Location::caller().line())
 }
 
+#[track_caller]
+#[action]
+fn parse_here(text: &str) -> Result<u32, String> {
+    let line = Location::caller().line();
+    let n: u32 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number (called at {line})"))?;
+    Ok(n + line)
+}
+
+#[test]
+fn the_caller_s_line_is_kept_with_a_question_mark_exit() {
+    let (here, log) = capture_valid(|| {
+        let here = line!() + 1;
+        let ok = parse_here("1");
+        let err = parse_here("x");
+        assert_eq!(ok, Ok(here + 1));
+        assert_eq!(
+            err,
+            Err(format!("`x` is not a number (called at {})", here + 1))
+        );
+        here
+    });
+    let calls = log["actions"].as_array().unwrap();
+    assert_eq!(calls[0]["output_data"], here + 1);
+    assert_eq!(calls[1]["status"], "error");
+    assert_eq!(
+        calls[1]["error"],
+        format!("`x` is not a number (called at {})", here + 1)
+    );
+}
+
 #[test]
 fn the_caller_s_line_is_reported() {
     let (lines, log) = capture_valid(|| {

@@ -266,7 +266,7 @@ impl<'a> Expand<'a> {
                 let ret = &self.ret;
                 let exit = local("wl_exit");
                 let mut block = block.clone();
-                caller::rewrite_returns(&mut block, &exit, &ty, &self.outcome_of(guard, &exit));
+                caller::rewrite_exits(&mut block, &exit, &ty, &self.outcome_of(guard, &exit));
                 let outcome = self.outcome(guard);
                 let stmts = &block.stmts;
                 let mut braces = Group::new(Delimiter::Brace, quote!(#(#stmts)*));

@@ -134,9 +134,11 @@ pub fn iteration(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// **`#[track_caller]`** keeps working on a synchronous function: `Location::caller()` and a
 /// panic inside report the caller's line. Its body then stays in the function instead of a
-/// closure, so a call that leaves through `?` or through a `return` inside a macro
-/// (`anyhow::bail!`) closes its record without an output or error; a plain `return` and the
-/// body's last expression are recorded as usual.
+/// closure, and its exits are rewritten to record the outcome: a `return`, the body's last
+/// expression and, when the return type is named `Result` (`io::Result`, `anyhow::Result`
+/// ...), each `?` (its error converted as `?` converts it) are recorded as usual. A `?` in a
+/// function returning anything else (an `Option`, a `Result` under another alias name) and a
+/// `return` inside a macro (`anyhow::bail!`) close the record without an output or error.
 ///
 /// **A renamed crate.** The generated code names the runtime as `::workflow_log`. If your
 /// `Cargo.toml` renames it (`wl = { package = "workflow-log", .. }`) or you reach it through

@@ -31,6 +31,19 @@ pub(crate) fn of_type(ty: &Type) -> Returns {
     }
 }
 
+/// Whether the type is named `Result` (`Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>`):
+/// what a `?` in the body converts its error into.
+pub(crate) fn is_result(ty: &Type) -> bool {
+    match strip_parens(ty) {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Result"),
+        _ => false,
+    }
+}
+
 fn strip_parens(ty: &Type) -> &Type {
     match ty {
         Type::Paren(p) => strip_parens(&p.elem),
