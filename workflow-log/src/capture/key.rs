@@ -128,13 +128,7 @@ impl ser::Serializer for PlainKey<'_, '_> {
 /// A map key as a string: strings as they are, anything else as its compact JSON text.
 pub(super) fn map_key<T: Serialize + ?Sized>(key: &T, cfg: &Config) -> String {
     let mut out = String::new();
-    let mut ser = Capture {
-        out: &mut out,
-        cfg,
-        depth: 0,
-        stop_at: usize::MAX,
-    };
-    ser.guarded(key);
+    Capture::new(&mut out, cfg, 0, usize::MAX).guarded(key);
     // A string key comes back quoted: unquote it (it is valid JSON, so this can't fail).
     if out.starts_with('"') {
         if let Ok(s) = serde_json::from_str::<String>(&out) {

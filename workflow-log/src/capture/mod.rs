@@ -82,7 +82,7 @@ impl fmt::Debug for Payload {
 pub const DEFAULT_MAX_STRING_BYTES: usize = 64 * 1024;
 /// A whole value whose JSON is longer than this many bytes (after its strings were cut) is
 /// replaced by `{"truncated": "<the start of its JSON text>", "more_than_bytes": N}` (N: this
-/// limit; serialising stops there).
+/// limit; serialising stops once the value is known to be over it).
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// Values nested deeper than this are cut.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
@@ -183,14 +183,9 @@ pub(crate) const REDACTED: &str = "\"[REDACTED]\"";
 /// JSON text of `value` under `cfg`.
 pub(crate) fn json_with<T: Serialize + ?Sized>(value: &T, cfg: &Config) -> Payload {
     let mut out = scratch();
-    let mut ser = Capture {
-        out: &mut out,
-        cfg,
-        depth: 0,
-        stop_at: cfg.max_total,
-    };
+    let mut ser = Capture::new(&mut out, cfg, 0, cfg.max_total);
     ser.guarded(value);
-    let payload = if out.len() > cfg.max_total {
+    let payload = if ser.over() {
         Payload(whole_value_cut(&out, cfg).into_boxed_str())
     } else {
         Payload(out.as_str().into())
@@ -214,7 +209,7 @@ pub(crate) fn settings(cfg: &Option<Arc<Config>>) -> &Config {
 /// redaction hook): a field of a bridged event, written straight into its object.
 #[cfg(any(feature = "tracing", feature = "log"))]
 pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
-    json_append_in(out, value, cfg, None);
+    let _ = json_append_in(out, value, cfg, None);
 }
 
 /// Appends the JSON text of `value` to `out` as [`json_with`] captures it (the same limits and
@@ -223,37 +218,38 @@ pub(crate) fn json_append<T: Serialize + ?Sized>(out: &mut String, value: &T, cf
 /// a stream's array of items): serialising stops once the whole passes the payload limit, and
 /// it is the whole that is cut (see [`array_payload`]), not this part. The redaction hook, when
 /// there is one, sees each part on its own.
+///
+/// For a part: returns whether the whole is over the limit, and must be cut (`false` for a
+/// value of its own, cut here).
 pub(crate) fn json_append_in<T: Serialize + ?Sized>(
     out: &mut String,
     value: &T,
     cfg: &Config,
     whole: Option<usize>,
-) {
+) -> bool {
     if cfg.hook.is_some() {
         // The hook sees the value on its own, as a captured payload.
         out.push_str(json_with(value, cfg).as_str());
-        return;
+        return whole.is_some_and(|at| out.len() - at > cfg.max_total);
     }
     let start = out.len();
-    Capture {
-        out: &mut *out,
-        cfg,
-        depth: 0,
-        stop_at: whole.unwrap_or(start).saturating_add(cfg.max_total),
-    }
-    .guarded(value);
-    if whole.is_none() && out.len() - start > cfg.max_total {
+    let mut ser = Capture::new(&mut *out, cfg, whole.unwrap_or(start), cfg.max_total);
+    ser.guarded(value);
+    let over = ser.over();
+    if whole.is_none() && over {
         let cut = whole_value_cut(&out[start..], cfg);
         out.truncate(start);
         out.push_str(&cut);
+        return false;
     }
+    over
 }
 
 /// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written: the
 /// values of fields named like secrets (`api_key: "…"`, `"token": …`) are redacted in it.
 #[cfg(any(feature = "tracing", feature = "log"))]
 pub(crate) fn debug_append<T: fmt::Debug + ?Sized>(out: &mut String, value: &T, cfg: &Config) {
-    debug_append_in(out, value, cfg, None);
+    let _ = debug_append_in(out, value, cfg, None);
 }
 
 /// Appends the `Debug` text of `value` as a JSON string, as a `Debug` capture is written (the
@@ -264,20 +260,21 @@ pub(crate) fn debug_append_in<T: fmt::Debug + ?Sized>(
     value: &T,
     cfg: &Config,
     whole: Option<usize>,
-) {
+) -> bool {
     let text = debug_text(value);
-    json_append_in(out, debug::redact_fields(&text, cfg).as_ref(), cfg, whole);
+    json_append_in(out, debug::redact_fields(&text, cfg).as_ref(), cfg, whole)
 }
 
 /// The payload of a JSON array written item by item with [`json_append_in`] (`text`: `[` and
 /// the items, comma-separated, without the closing `]`; empty when there was none): cut as a
-/// whole value, like any other, when its text is over the payload limit.
-pub(crate) fn array_payload(mut text: String, cfg: &Config) -> Payload {
+/// whole value, like any other, when its text is over the payload limit (or `over`, as an
+/// item's capture said).
+pub(crate) fn array_payload(mut text: String, over: bool, cfg: &Config) -> Payload {
     if text.is_empty() {
         text.push('[');
     }
     text.push(']');
-    if text.len() > cfg.max_total {
+    if over || text.len() > cfg.max_total {
         Payload(whole_value_cut(&text, cfg).into_boxed_str())
     } else {
         Payload(text.into_boxed_str())
@@ -379,6 +376,12 @@ fn string_with(text: &str, cfg: &Config) -> Payload {
 
 /// Writes `s` as a JSON string, cut to `max` bytes on a char boundary with a note of its size.
 fn write_str(out: &mut String, s: &str, max: usize) {
+    write_cut_str(out, s, max, s.len());
+}
+
+/// [`write_str`] of `s`, the start of a string `len` bytes long (all of it when it is not
+/// over `max`): when cut, the note gives `len`.
+fn write_cut_str(out: &mut String, s: &str, max: usize, len: usize) {
     let (body, cut) = if s.len() > max {
         let mut end = max;
         while !s.is_char_boundary(end) {
@@ -391,7 +394,7 @@ fn write_str(out: &mut String, s: &str, max: usize) {
     out.push('"');
     escape_into(out, body);
     if cut {
-        let _ = write!(out, "…[truncated: {} bytes]", s.len());
+        let _ = write!(out, "…[truncated: {len} bytes]");
     }
     out.push('"');
 }

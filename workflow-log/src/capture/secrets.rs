@@ -57,6 +57,65 @@ pub(crate) fn redact_values(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// [`redact_values`] of as much of `text` as a cut at `keep` bytes needs: the redacted text
+/// of a prefix of `text` (all of it when it is short) that is more than `keep` bytes long, so
+/// that its first `keep` bytes are those of `redact_values(text)`, without reading the rest.
+/// A string far over the size limit then costs what is kept, not its size.
+///
+/// The prefix ends where no secret can straddle (see [`splits`]), and the redacted text of a
+/// text split there is the redacted texts of its two parts, one after the other: a secret is
+/// a run of [`is_run_byte`]s after a prefix of them (or after `Bearer `), and what is looked at
+/// around it (the byte before, for a word start; the byte after, for its end) is read the
+/// same in the part that holds it.
+pub(crate) fn redact_values_head(text: &str, keep: usize) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut from = 0;
+    loop {
+        let kept = out.as_ref().map_or(from, String::len);
+        // Replacing a secret changes the length by a few bytes at most: ask for the rest
+        // and a margin, and go on if that was not enough.
+        let want = from + keep.saturating_sub(kept) + 64;
+        let end = (want.min(bytes.len())..bytes.len())
+            .find(|&q| splits(bytes, q) && text.is_char_boundary(q))
+            .unwrap_or(bytes.len());
+        let part = redact_values(&text[from..end]);
+        match (&mut out, part) {
+            // Nothing redacted so far: the prefix as it is.
+            (None, Cow::Borrowed(_)) => {}
+            (None, Cow::Owned(part)) => {
+                let mut whole = String::with_capacity(end + keep);
+                whole.push_str(&text[..from]);
+                whole.push_str(&part);
+                out = Some(whole);
+            }
+            (Some(whole), part) => whole.push_str(&part),
+        }
+        from = end;
+        let kept = out.as_ref().map_or(from, String::len);
+        if kept > keep || end == bytes.len() {
+            return match out {
+                None => Cow::Borrowed(&text[..end]),
+                Some(whole) => Cow::Owned(whole),
+            };
+        }
+    }
+}
+
+/// Whether `text` may be split before byte `q` for [`redact_values`]: a byte no secret holds
+/// (not a run byte, and not the space of `Bearer `).
+fn splits(text: &[u8], q: usize) -> bool {
+    let c = text[q];
+    let bearer_space = c == b' ' && text[..q].ends_with(b"Bearer");
+    !(is_run_byte(c) || bearer_space)
+}
+
+/// The bytes a secret's runs are made of: token bytes, and the `.~+/=` of a `Bearer` token
+/// and the dots of a JWT.
+fn is_run_byte(c: u8) -> bool {
+    is_token_byte(c) || matches!(c, b'.' | b'~' | b'+' | b'/' | b'=')
+}
+
 fn is_trigger(b: u8) -> bool {
     matches!(b, b'-' | b'_' | b'B' | b'K' | b'J')
 }
@@ -153,6 +212,60 @@ fn run(b: &[u8], start: usize, min: usize, ok: impl Fn(u8) -> bool) -> Option<(u
 #[cfg(test)]
 mod tests {
     use super::redact_values as r;
+    use super::redact_values_head;
+
+    #[test]
+    fn the_head_is_redacted_as_the_whole_text_is() {
+        let long_key = format!("sk-{}", "a1".repeat(200));
+        let long_jwt = format!(
+            "eyJ{}.eyJ{}.{}",
+            "h".repeat(150),
+            "p".repeat(150),
+            "s".repeat(60)
+        );
+        let pieces = [
+            "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+            long_key.as_str(),
+            "Bearer abc.def/ghi+jkl=",
+            "Bearer",
+            "Bearer ",
+            " ",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            long_jwt.as_str(),
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+            "xoxb-123456789012-abcdefghij",
+            "prose",
+            ",",
+            "\n",
+            ".",
+            "-",
+            "_",
+            "/",
+            "é",
+            "日本",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..400 {
+            let n = next() % 40;
+            let text: String = (0..n)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            let whole = r(&text);
+            for keep in [0, 1, 9, 10, 11, 63, 64, 65, 100, 300, 1000] {
+                let head = redact_values_head(&text, keep);
+                assert!(whole.starts_with(&*head), "{text:?} at {keep}: {head:?}");
+                assert!(head.len() > keep || head == whole, "{text:?} at {keep}");
+            }
+        }
+    }
 
     #[test]
     fn well_known_secrets_are_found_and_prose_is_left_alone() {

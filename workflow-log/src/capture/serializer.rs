@@ -136,8 +136,13 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         self.out.push('}');
         Ok(())
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
         self.out.push('[');
+        if let Some(len) = len {
+            // An item is one byte or more, and each but the last has a comma: `2 * len`
+            // bytes or more with the `]`.
+            self.expect(len.saturating_mul(2));
+        }
         Ok(Compound::new(self, "]"))
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'b>, CaptureError> {
@@ -163,8 +168,13 @@ impl<'a, 'b> ser::Serializer for &'b mut Capture<'a> {
         self.out.push('[');
         Ok(Compound::new(self, "]}"))
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a, 'b>, CaptureError> {
         self.out.push('{');
+        if let Some(len) = len {
+            // An entry is `"":` and a value or more (4 bytes), and each but the last has a
+            // comma: `5 * len` bytes or more with the `}`.
+            self.expect(len.saturating_mul(5));
+        }
         Ok(Compound::new(self, "}"))
     }
     fn serialize_struct(

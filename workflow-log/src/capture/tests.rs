@@ -596,3 +596,133 @@ fn a_serialize_impl_may_capture_values_itself() {
         format!("[{},{}]", expected(2), expected(0))
     );
 }
+
+/// `len` zeros, counting how many were serialised; `hint`: the length it announces.
+struct Zeros {
+    len: usize,
+    hint: Option<usize>,
+    visited: std::cell::Cell<usize>,
+}
+
+impl Zeros {
+    fn new(len: usize, hint: Option<usize>) -> Zeros {
+        Zeros {
+            len,
+            hint,
+            visited: std::cell::Cell::new(0),
+        }
+    }
+}
+
+impl Serialize for Zeros {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use ser::SerializeSeq;
+        let mut seq = s.serialize_seq(self.hint)?;
+        for _ in 0..self.len {
+            self.visited.set(self.visited.get() + 1);
+            seq.serialize_element(&0u8)?;
+        }
+        seq.end()
+    }
+}
+
+fn small_limits() -> Config {
+    Config {
+        max_total: 1000,
+        max_string: 100,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn a_length_hint_over_the_limit_stops_at_what_the_cut_keeps() {
+    let cfg = small_limits();
+    // The first 100 bytes of the text.
+    let cut = format!(
+        r#"{{"truncated":"[{}0","more_than_bytes":1000}}"#,
+        "0,".repeat(49)
+    );
+    // Announced: known to be over from the start, so serialising stops once the 100 bytes a
+    // cut keeps are written (`0,` a byte: item 51 passes them, item 52 is refused).
+    let hinted = Zeros::new(1_000_000, Some(1_000_000));
+    assert_eq!(json_with(&hinted, &cfg).as_str(), cut);
+    assert_eq!(hinted.visited.get(), 52);
+    // Not announced: found out at the limit, 1000 bytes in; the same text is kept.
+    let unhinted = Zeros::new(1_000_000, None);
+    assert_eq!(json_with(&unhinted, &cfg).as_str(), cut);
+    assert_eq!(unhinted.visited.get(), 502);
+    // A map's hint too.
+    let map: BTreeMap<u32, u8> = (0..10_000).map(|i| (i, 0)).collect();
+    let p = json_with(&map, &cfg);
+    assert!(
+        p.as_str().starts_with(r#"{"truncated":"{\"0\":0,\"1\":0,"#),
+        "{p:?}"
+    );
+    assert!(
+        p.as_str().ends_with(r#"","more_than_bytes":1000}"#),
+        "{p:?}"
+    );
+    // In a value: the limit is the whole value's.
+    let nested = json_with(&json!({"a": 1}), &cfg);
+    assert_eq!(nested.as_str(), r#"{"a":1}"#);
+    let inner = Zeros::new(10_000, Some(10_000));
+    let p = json_with(&("head", &inner), &cfg);
+    assert!(
+        p.as_str().starts_with(r#"{"truncated":"[\"head\",[0,0,"#),
+        "{p:?}"
+    );
+    assert_eq!(inner.visited.get(), 48);
+}
+
+#[test]
+fn a_length_hint_larger_than_the_value_costs_nothing_when_it_fits() {
+    let cfg = small_limits();
+    // Says a million, gives three: kept whole.
+    let liar = Zeros::new(3, Some(1_000_000));
+    assert_eq!(json_with(&liar, &cfg).as_str(), "[0,0,0]");
+    // Gives more than a cut keeps but less than the limit: cut, and marked as cut.
+    let liar = Zeros::new(200, Some(1_000_000));
+    let p = json_with(&liar, &cfg);
+    assert!(p.as_str().contains("\"more_than_bytes\":1000"), "{p:?}");
+}
+
+#[test]
+fn items_of_a_whole_share_its_limit() {
+    let cfg = small_limits();
+    let mut out = String::from("[");
+    assert!(!json_append_in(&mut out, &[1, 2, 3], &cfg, Some(0)));
+    out.push(',');
+    // This item is known to push the whole over its limit: it stops where a cut ends.
+    let big = Zeros::new(10_000, Some(10_000));
+    assert!(json_append_in(&mut out, &big, &cfg, Some(0)));
+    assert_eq!(big.visited.get(), 47);
+    let p = array_payload(out, true, &cfg);
+    assert!(
+        p.as_str().starts_with(r#"{"truncated":"[[1,2,3],[0,0,"#),
+        "{p:?}"
+    );
+    // Under the limit, the array is kept as it is.
+    let mut out = String::from("[");
+    assert!(!json_append_in(&mut out, "a", &cfg, Some(0)));
+    assert_eq!(array_payload(out, false, &cfg).as_str(), r#"["a"]"#);
+    assert_eq!(array_payload(String::new(), false, &cfg).as_str(), "[]");
+}
+
+#[test]
+fn a_secret_across_the_cut_of_a_long_string_is_redacted_and_the_note_gives_its_length() {
+    let cfg = small_limits();
+    // A key that begins 5 bytes before the cut, in a string far over the limit.
+    let text = format!(
+        "{}sk-proj-abcdefghijklmnopqrstuvwxyz{}",
+        "x ".repeat(95 / 2),
+        " and more".repeat(100_000)
+    );
+    let p = json_with(&text, &cfg);
+    let s: String = serde_json::from_str(p.as_str()).unwrap();
+    assert!(!s.contains("sk-"), "{s}");
+    assert!(s.contains(" [RED"), "{s}");
+    assert!(
+        s.ends_with(&format!("…[truncated: {} bytes]", text.len())),
+        "{s}"
+    );
+}

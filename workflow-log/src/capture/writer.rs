@@ -6,7 +6,8 @@ use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
-use super::{display_text, write_str, Config};
+use super::secrets::redact_values_head;
+use super::{display_text, write_cut_str, write_str, Config};
 
 /// The error our serializer reports (only `Serialize` impls produce it).
 #[derive(Debug)]
@@ -31,15 +32,61 @@ pub(super) struct Capture<'a> {
     pub(super) out: &'a mut String,
     pub(super) cfg: &'a Config,
     pub(super) depth: usize,
-    /// Once `out` is longer than this, the value is over its size limit and will be cut
-    /// anyway: serialising stops (a sequence, map or struct returns an error to the `Serialize`
-    /// impl, which gives up), so a huge value costs its limit, not its size.
-    pub(super) stop_at: usize,
+    /// Where the text of the value being limited begins in `out` (the value itself, or the
+    /// whole it is a part of).
+    start: usize,
+    /// Once `out` is longer than this, the value is over its size limit and will be cut.
+    limit_at: usize,
+    /// Once `out` is longer than this, serialising stops (a sequence, map or struct returns an
+    /// error to the `Serialize` impl, which gives up), so a huge value costs its limit, not its
+    /// size: [`limit_at`](Self::limit_at), or the end of what a cut keeps once the value is
+    /// known to be over its limit (see [`expect`](Self::expect)).
+    stop_at: usize,
+    /// A length hint said that the value can't fit in its limit.
+    over: bool,
 }
 
 pub(super) type Res = Result<(), CaptureError>;
 
+impl<'a> Capture<'a> {
+    /// A writer appending to `out`, for a value whose text begins at `start` in `out` and may
+    /// be `limit` bytes long before it is cut.
+    pub(super) fn new(out: &'a mut String, cfg: &'a Config, start: usize, limit: usize) -> Self {
+        let limit_at = start.saturating_add(limit);
+        Capture {
+            out,
+            cfg,
+            depth: 0,
+            start,
+            limit_at,
+            stop_at: limit_at,
+            over: false,
+        }
+    }
+}
+
 impl Capture<'_> {
+    /// Whether the value is over its limit, and its text (cut off where serialising stopped)
+    /// must be cut as a whole.
+    pub(super) fn over(&self) -> bool {
+        self.out.len() > self.stop_at && (self.over || self.out.len() > self.limit_at)
+    }
+
+    /// At least `more` bytes of the value are still to come (a sequence or map's length hint
+    /// says so): if they can't fit in the limit, the value is over it, and only what a cut
+    /// keeps (its first `max_string` bytes) is written from here on. Its cost then grows with
+    /// what is kept, not with its size. (A `Serialize` impl whose hint is larger than what it
+    /// gives may so have a value cut that would have fit: it is marked as cut, never lost.)
+    #[inline]
+    pub(super) fn expect(&mut self, more: usize) {
+        if self.out.len().saturating_add(more) > self.limit_at {
+            self.over = true;
+            self.stop_at = self
+                .stop_at
+                .min(self.start.saturating_add(self.cfg.max_string));
+        }
+    }
+
     /// Serialises one value in place; on failure its partial output is replaced by a readable
     /// string, and on too much depth the value is not visited at all.
     pub(super) fn guarded<T: Serialize + ?Sized>(&mut self, value: &T) {
@@ -67,7 +114,15 @@ impl Capture<'_> {
     }
 
     pub(super) fn str(&mut self, s: &str) {
-        write_str(self.out, &self.cfg.scrub(s), self.cfg.max_string);
+        let max = self.cfg.max_string;
+        if s.len() <= max || !self.cfg.redact_values {
+            write_str(self.out, &self.cfg.scrub(s), max);
+        } else {
+            // Only what a cut keeps is looked at for secrets (a head not over `max` is all of
+            // the string, redacted). The note gives the length the string had.
+            let head = redact_values_head(s, max);
+            write_cut_str(self.out, &head, max, s.len());
+        }
     }
 
     /// Whether the text is past [`stop_at`](Self::stop_at).

@@ -118,6 +118,7 @@ impl Call {
                 out,
                 cfg,
                 whole: None,
+                over: false,
             });
         }
     }
@@ -178,19 +179,21 @@ pub struct InputWriter<'a> {
     /// Where the whole value begins in `out` when the value written is one item of it (the
     /// limit is then the whole's); `None` for an argument, a value of its own.
     pub(super) whole: Option<usize>,
+    /// Set when the whole is over the limit (see `capture::json_append_in`).
+    pub(super) over: bool,
 }
 
 impl InputWriter<'_> {
     /// Appends `value`'s JSON text.
     #[inline]
     pub(super) fn json<T: Serialize + ?Sized>(&mut self, value: &T) {
-        capture::json_append_in(self.out, value, self.cfg, self.whole);
+        self.over |= capture::json_append_in(self.out, value, self.cfg, self.whole);
     }
 
     /// Appends `value`'s `Debug` text, as a JSON string.
     #[inline]
     pub(super) fn debug<T: fmt::Debug + ?Sized>(&mut self, value: &T) {
-        capture::debug_append_in(self.out, value, self.cfg, self.whole);
+        self.over |= capture::debug_append_in(self.out, value, self.cfg, self.whole);
     }
 }
 

@@ -69,12 +69,14 @@ impl StreamItems {
         let cfg = capture::settings(&self.cfg);
         let text = &mut self.text;
         text.push(if text.is_empty() { '[' } else { ',' });
-        write(&mut InputWriter {
+        let mut writer = InputWriter {
             out: text,
             cfg,
             whole: Some(0),
-        });
-        self.over = text.len() > cfg.max_total;
+            over: false,
+        };
+        write(&mut writer);
+        self.over = writer.over || text.len() > cfg.max_total;
     }
 
     /// Not public API. An item that is an `Err`: the record's error (the last one wins).
@@ -89,7 +91,8 @@ impl StreamItems {
         }
         if call.keeps_output() {
             let text = mem::take(&mut self.text);
-            call.output(capture::array_payload(text, capture::settings(&self.cfg)));
+            let cfg = capture::settings(&self.cfg);
+            call.output(capture::array_payload(text, self.over, cfg));
         }
     }
 }

@@ -102,8 +102,10 @@ impl WorkflowBuilder {
 
     /// A whole captured value whose JSON is longer than this (after its strings were cut) is
     /// replaced by `{"truncated": "<the start of its JSON text>", "more_than_bytes": N}` (N:
-    /// this limit; default 1 MiB). Serialising stops once the limit is passed, so a huge value
-    /// costs about as much as one of this size.
+    /// this limit; default 1 MiB; the text kept is `max_string_bytes` long). Serialising stops
+    /// once the value is known to be over: a sequence or map whose length can't fit is
+    /// written only as far as the text that is kept, any other value up to this limit. A huge
+    /// value costs about as much as one of this size, or less.
     pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
         self.payload.max_total = bytes;
         self
