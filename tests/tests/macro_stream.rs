@@ -206,6 +206,10 @@ fn items_are_captured_like_return_values() {
             assert_eq!(ok.len(), 1);
             let failed: Vec<_> = replies(true).collect().await;
             assert!(failed[1].is_err());
+            // A consumer that stops at the error: dropped before the end, still an error.
+            let mut s = replies(true);
+            while let Some(Ok(_)) = s.next().await {}
+            drop(s);
         });
     });
     let actions = log["actions"].as_array().unwrap();
@@ -222,6 +226,8 @@ fn items_are_captured_like_return_values() {
     assert_eq!(actions[3]["status"], "error");
     assert_eq!(actions[3]["error"], "connection reset");
     assert_eq!(actions[3]["output_data"], json!(["partial"]));
+    assert_eq!(actions[4]["status"], "error");
+    assert_eq!(actions[4]["error"], "connection reset");
 }
 
 /// An item that counts how often it was serialised.

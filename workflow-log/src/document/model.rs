@@ -22,7 +22,7 @@ pub enum Status {
     Error,
     /// It was closed while its thread unwound from a panic.
     Panicked,
-    /// A future dropped before it finished.
+    /// A future or a stream dropped before it finished.
     Cancelled,
     /// Still open when the log was written or the process died.
     Incomplete,
