@@ -15,7 +15,11 @@ fn main() {
         Some("--child-ours") => child(|| black_box(workflow_log::__private::clock_now())),
         Some("--child-quanta") => child(|| black_box(quanta::Clock::new().raw())),
         _ => {
-            let runs = args.iter().find_map(|a| a.parse().ok()).unwrap_or(20);
+            let runs = args
+                .iter()
+                .find_map(|a| a.parse().ok())
+                .unwrap_or(20)
+                .max(1);
             parent(runs);
         }
     }
@@ -43,7 +47,10 @@ fn parent(runs: usize) {
                 .output()
                 .expect("a child process");
             let text = String::from_utf8_lossy(&out.stdout);
-            first.push(text.trim().parse::<u128>().unwrap_or(0));
+            match text.trim().parse::<u128>() {
+                Ok(ns) if out.status.success() => first.push(ns),
+                _ => panic!("a child process failed ({}): {text}", out.status),
+            }
         }
         first.sort_unstable();
         let us = |ns: u128| ns as f64 / 1000.0;

@@ -46,7 +46,8 @@ def main():
          "--bin", "seed_workload"],
         cwd=ROOT, check=True,
     )
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    # Cargo reads a relative CARGO_TARGET_DIR against the directory it runs in: the root.
+    target = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
     rust = str(target / "release" / "seed_workload")
     python = sys.executable
     times = {k: [] for k in ("rust_log", "rust_plain", "py_log", "py_plain")}
