@@ -6,7 +6,7 @@ use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
-use super::{display_text, write_str, Config};
+use super::{display_text, write_str, write_text, Config};
 
 /// The error our serializer reports (only `Serialize` impls produce it).
 #[derive(Debug)]
@@ -67,7 +67,7 @@ impl Capture<'_> {
     }
 
     pub(super) fn str(&mut self, s: &str) {
-        write_str(self.out, &self.cfg.scrub(s), self.cfg.max_string);
+        write_text(self.out, s, self.cfg);
     }
 
     /// Whether the text is past [`stop_at`](Self::stop_at).
