@@ -174,35 +174,39 @@ unsafe fn walk<const TRIGRAMS: bool>(
     // SAFETY: AVX2 is enabled here.
     let rows = unsafe { Rows::load(tables) };
     loop {
-        // Two blocks at a time while nothing is flagged (the bulk of any text).
-        // SAFETY: as for `block` below, for the 64 bytes from `i`.
-        while i + 64 <= len && unsafe { clear::<TRIGRAMS>(b.as_ptr().add(i), &rows) } {
-            i += 64;
-        }
-        let base = if i + 32 <= len {
-            i
+        // 64 bytes at a time; most of any text has nothing flagged.
+        let (base, mask, width) = if i + 64 <= len {
+            // SAFETY: AVX2 is enabled here; `pair` reads from `i - 2` (with `TRIGRAMS`:
+            // `i >= first = 2`) to `i + 64 <= len`.
+            let mask = unsafe { pair::<TRIGRAMS>(b.as_ptr().add(i), &rows) };
+            if mask == 0 {
+                i += 64;
+                continue;
+            }
+            (i, mask, 64)
         } else if i < len {
-            len - 32
+            // The last block ends at the text's end (and may go over bytes seen already).
+            let base = if i + 32 <= len { i } else { len - 32 };
+            // SAFETY: as for `pair`, from `base - 2` (`base >= first`, as `i >= first` and
+            // `len - 32 >= 2`) to `base + 32 <= len`.
+            let mask = unsafe { block::<TRIGRAMS>(b.as_ptr().add(base), &rows) };
+            (base, u64::from(mask) & (u64::MAX << (i - base)), 32)
         } else {
             return;
         };
-        // SAFETY: AVX2 is enabled here; `block` reads from `base - 2` (with `TRIGRAMS`:
-        // `base >= first = 2`, as `i >= first` and `len - 32 >= 2`) to `base + 32 <= len`.
-        let found = unsafe { block::<TRIGRAMS>(b.as_ptr().add(base), &rows) };
-        let mut next = base + 32;
-        // Flagged positions from `i` on.
-        let mut mask = found & (u32::MAX << (i - base));
+        // Each flagged position in turn, from where the last call left off.
+        let mut mask = mask;
+        i = base + width;
         while mask != 0 {
             let p = base + mask.trailing_zeros() as usize;
             let after = at(p);
             debug_assert!(after > p);
-            if after >= base + 32 {
-                next = after;
+            if after >= base + width {
+                i = after;
                 break;
             }
-            mask &= u32::MAX << (after - base);
+            mask &= u64::MAX << (after - base);
         }
-        i = next;
     }
 }
 
@@ -267,30 +271,43 @@ unsafe fn flags(v: __m256i, rows: &Rows, k: usize) -> __m256i {
 #[inline]
 unsafe fn block<const TRIGRAMS: bool>(at: *const u8, rows: &Rows) -> u32 {
     // SAFETY: AVX2 is enabled here; the loads are in what the caller allows.
+    unsafe { nonzero(found::<TRIGRAMS>(at, rows)) }
+}
+
+/// A bit for each nonzero byte of `v`.
+///
+/// # Safety
+/// The processor has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn nonzero(v: __m256i) -> u32 {
+    // SAFETY: AVX2 is enabled here.
+    #[allow(unused_unsafe)]
     unsafe {
-        let found = found::<TRIGRAMS>(at, rows);
-        if _mm256_testz_si256(found, found) != 0 {
-            return 0;
-        }
-        !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(found, _mm256_setzero_si256())) as u32)
+        !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())) as u32)
     }
 }
 
-/// Whether nothing is flagged in the 64 bytes from `at`.
+/// A bit for each of the 64 positions from `at` that the tables flag.
 ///
 /// # Safety
 /// As for [`block`], for 64 bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn clear<const TRIGRAMS: bool>(at: *const u8, rows: &Rows) -> bool {
+unsafe fn pair<const TRIGRAMS: bool>(at: *const u8, rows: &Rows) -> u64 {
     // SAFETY: AVX2 is enabled here; the loads are in what the caller allows.
     unsafe {
-        let both = _mm256_or_si256(
+        let (first, second) = (
             found::<TRIGRAMS>(at, rows),
             found::<TRIGRAMS>(at.add(32), rows),
         );
-        _mm256_testz_si256(both, both) != 0
+        let both = _mm256_or_si256(first, second);
+        if _mm256_testz_si256(both, both) != 0 {
+            return 0;
+        }
+        u64::from(nonzero(first)) | u64::from(nonzero(second)) << 32
     }
 }
 
