@@ -11,8 +11,28 @@ use workflow_log::document::{self, Run};
 
 use crate::{scan, Failure};
 
-/// Files bigger than this get a progress bar while they are read.
+/// Files bigger than this get a progress bar while they are read (on a terminal).
 const PROGRESS_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The environment variable that sets another size for the progress bar, in bytes.
+pub const PROGRESS_BYTES_VAR: &str = "WORKFLOW_LOG_PROGRESS_BYTES";
+
+/// The size above which a file read gets a progress bar: [`PROGRESS_BYTES`], or the value of
+/// [`PROGRESS_BYTES_VAR`].
+fn progress_bytes() -> Result<u64, Failure> {
+    let Some(value) = std::env::var_os(PROGRESS_BYTES_VAR) else {
+        return Ok(PROGRESS_BYTES);
+    };
+    value
+        .to_str()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            Failure::Input(format!(
+                "`{PROGRESS_BYTES_VAR}`: `{}` is not a number of bytes",
+                value.to_string_lossy()
+            ))
+        })
+}
 
 /// The run file FILE stands for: FILE itself, or a directory's newest run.
 pub fn resolve(path: &Path) -> Result<PathBuf, Failure> {
@@ -39,7 +59,7 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Failure> {
 pub fn load(path: &Path) -> Result<(PathBuf, Run), Failure> {
     let file = resolve(path)?;
     let run = if is_journal(&file) {
-        let value = with_spinner(&file, || document::read_journal(&file))?;
+        let value = with_spinner(&file, || document::read_journal(&file))??;
         Run::from_value(value).map_err(|e| at(&file, e))?
     } else {
         Run::from_json_slice(&read_bytes(&file)?).map_err(|e| at(&file, e))?
@@ -51,7 +71,7 @@ pub fn load(path: &Path) -> Result<(PathBuf, Run), Failure> {
 pub fn load_value(path: &Path) -> Result<(PathBuf, Value), Failure> {
     let file = resolve(path)?;
     if is_journal(&file) {
-        let value = with_spinner(&file, || document::read_journal(&file))?;
+        let value = with_spinner(&file, || document::read_journal(&file))??;
         return Ok((file, value));
     }
     let bytes = read_bytes(&file)?;
@@ -98,7 +118,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
     let file = File::open(path).map_err(fail)?;
     let len = file.metadata().map_err(fail)?.len();
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    if len > PROGRESS_BYTES {
+    if len > progress_bytes()? {
         let bar = ProgressBar::new(len).with_message(format!("reading {}", path.display()));
         if let Ok(style) =
             ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {eta}")
@@ -115,16 +135,19 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// Runs `f` (a journal's recovery) with a spinner on stderr when the file is big.
-fn with_spinner<T>(path: &Path, f: impl FnOnce() -> T) -> T {
-    let big = std::fs::metadata(path).is_ok_and(|m| m.len() > PROGRESS_BYTES);
+fn with_spinner<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Failure> {
+    let limit = progress_bytes()?;
+    let big = std::fs::metadata(path).is_ok_and(|m| m.len() > limit);
     if !big {
-        return f();
+        return Ok(f());
     }
     let spinner = ProgressBar::new_spinner().with_message(format!("recovering {}", path.display()));
+    // Drawn now, not at the first tick: a recovery can be over before it.
+    spinner.tick();
     spinner.enable_steady_tick(Duration::from_millis(100));
     let value = f();
     spinner.finish_and_clear();
-    value
+    Ok(value)
 }
 
 pub use crate::scan::io_reason;

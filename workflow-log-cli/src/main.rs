@@ -19,6 +19,9 @@ use clap::{Parser, Subcommand};
 /// FILE is a run's `.json`, its `.jsonl` journal (a crashed run), or a logs directory (its
 /// newest run). Exit codes: 0 success, 1 failures or differences found, 2 bad usage or
 /// unreadable input.
+///
+/// A file over 50 MiB is read with a progress bar on stderr when stderr is a terminal (never
+/// in a pipe); `WORKFLOW_LOG_PROGRESS_BYTES` sets that size in bytes (`0`: every file).
 #[derive(Debug, Parser)]
 #[command(name = "workflow-log", version)]
 struct Cli {

@@ -24,10 +24,21 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    cli_with(args, &[])
+}
+
+/// [`cli`] with the environment variables `vars` set.
+pub fn cli_with<I, S>(args: I, vars: &[(&str, &str)]) -> Out
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let output = Command::new(env!("CARGO_BIN_EXE_workflow-log"))
         .args(args)
         .env_remove("NO_COLOR")
         .env_remove("WORKFLOW_LOG_DIR")
+        .env_remove("WORKFLOW_LOG_PROGRESS_BYTES")
+        .envs(vars.iter().copied())
         .output()
         .expect("the binary runs");
     Out {

@@ -6,6 +6,7 @@ mod diff;
 mod errors;
 mod export;
 mod ls;
+mod progress;
 mod recover;
 mod report;
 mod stats;

@@ -1,10 +1,79 @@
-//! JSON string escaping, a word at a time.
+//! JSON string escaping: 32 bytes at a time where `scan.rs` runs, else a word at a time; and
+//! the same pass with well-known secret values redacted on the way.
+
+use super::scan;
+use super::secrets::{redact_values, secret_from, REDACTED_VALUE};
 
 /// JSON string escaping: `"`, `\` and control characters (and DEL, as `\u007f`).
 ///
-/// Runs that need no escaping, the bulk of any text, are found 8 bytes at a time and copied
+/// Runs that need no escaping, the bulk of any text, are found a block at a time and copied
 /// whole.
 pub(crate) fn escape_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut copied = 0;
+    let scanned = scan::each_flagged(bytes, &scan::ESCAPES, |p| {
+        out.push_str(&s[copied..p]);
+        push_escaped(out, bytes[p]);
+        copied = p + 1;
+        p + 1
+    });
+    if scanned {
+        out.push_str(&s[copied..]);
+    } else {
+        escape_words(out, s);
+    }
+}
+
+/// [`escape_into`] of `s` with its well-known secret values redacted (as
+/// [`redact_values`] does), in one pass where `scan.rs` runs.
+pub(crate) fn escape_redacted_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut copied = 0;
+    let scanned = scan::each_flagged(bytes, &scan::ESCAPES_AND_SECRETS, |p| {
+        let b = bytes[p];
+        if ESCAPE[usize::from(b)] != 0 {
+            out.push_str(&s[copied..p]);
+            push_escaped(out, b);
+            copied = p + 1;
+            return p + 1;
+        }
+        // The third byte of what may be a secret (no escaped byte is one).
+        match secret_from(bytes, p - 2).filter(|(start, _)| *start >= copied) {
+            Some((start, end)) => {
+                // Both are at ASCII bytes: char boundaries.
+                out.push_str(&s[copied..start]);
+                out.push_str(REDACTED_VALUE);
+                copied = end;
+                end
+            }
+            None => p + 1,
+        }
+    });
+    if scanned {
+        out.push_str(&s[copied..]);
+    } else {
+        escape_words(out, &redact_values(s));
+    }
+}
+
+/// The escaped text of one byte that needs it.
+fn push_escaped(out: &mut String, b: u8) {
+    // `b` is ASCII (see `ESCAPE`).
+    match ESCAPE[usize::from(b)] {
+        b'u' => {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        letter => {
+            out.push('\\');
+            out.push(char::from(letter));
+        }
+    }
+}
+
+/// [`escape_into`] a word (8 bytes) at a time.
+pub(super) fn escape_words(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     loop {
@@ -12,17 +81,7 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
         out.push_str(&s[start..end]);
         let Some(&b) = bytes.get(end) else { return };
         // `b` is ASCII (see `ESCAPE`), so `end + 1` is a char boundary.
-        match ESCAPE[usize::from(b)] {
-            b'u' => {
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
-            }
-            letter => {
-                out.push('\\');
-                out.push(char::from(letter));
-            }
-        }
+        push_escaped(out, b);
         start = end + 1;
     }
 }

@@ -16,6 +16,7 @@ mod debug;
 mod escape;
 mod key;
 mod redact;
+mod scan;
 mod scratch;
 mod secrets;
 mod serializer;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub(crate) use escape::escape_into;
+use escape::escape_redacted_into;
 use redact::Redact;
 pub use redact::DEFAULT_REDACTED_KEYS;
 use scratch::return_scratch;
@@ -372,6 +374,22 @@ fn string_with(text: &str, cfg: &Config) -> Payload {
     let mut out = String::with_capacity(text.len().min(cfg.max_string) + 2);
     write_str(&mut out, text, cfg.max_string);
     Payload(out.into_boxed_str())
+}
+
+/// Writes `s` as a JSON string under `cfg`: its well-known secret values redacted if `cfg`
+/// says so, then cut to `cfg.max_string` bytes as [`write_str`] does.
+fn write_text(out: &mut String, s: &str, cfg: &Config) {
+    // Redaction makes a text longer only by 2 bytes for each `Bearer ` token of 8 bytes (15
+    // with the word): a text this short stays under the limit, and is escaped and redacted in
+    // one pass.
+    if cfg.redact_values && s.len() + s.len() / 4 <= cfg.max_string {
+        out.push('"');
+        escape_redacted_into(out, s);
+        out.push('"');
+    } else {
+        // When cut, the note gives the string's own length, as for a longer one (`Capture::str`).
+        write_cut_str(out, &cfg.scrub(s), cfg.max_string, s.len());
+    }
 }
 
 /// Writes `s` as a JSON string, cut to `max` bytes on a char boundary with a note of its size.

@@ -127,9 +127,9 @@ fn control_characters_are_escaped() {
 }
 
 /// A small deterministic generator for the tests below (xorshift64*).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -251,7 +251,7 @@ fn integers_are_written_as_their_display_text() {
 }
 
 /// The escaping as first written, byte by byte: the optimised one must agree with it.
-fn reference_escape(s: &str) -> String {
+pub(super) fn reference_escape(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         match c {

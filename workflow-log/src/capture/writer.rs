@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 use serde::ser::{self, Serialize};
 
 use super::secrets::redact_values_head;
-use super::{display_text, write_cut_str, write_str, Config};
+use super::{display_text, write_cut_str, write_str, write_text, Config};
 
 /// The error our serializer reports (only `Serialize` impls produce it).
 #[derive(Debug)]
@@ -116,7 +116,8 @@ impl Capture<'_> {
     pub(super) fn str(&mut self, s: &str) {
         let max = self.cfg.max_string;
         if s.len() <= max || !self.cfg.redact_values {
-            write_str(self.out, &self.cfg.scrub(s), max);
+            // Escaped and redacted in one pass where it fits (see `write_text`).
+            write_text(self.out, s, self.cfg);
         } else {
             // Only what a cut keeps is looked at for secrets (a head not over `max` is all of
             // the string, redacted). The note gives the length the string had.
