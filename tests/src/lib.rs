@@ -244,6 +244,40 @@ pub fn file_run(builder: WorkflowBuilder, f: impl FnOnce()) -> FileRun {
     }
 }
 
+/// The files of a run whose records nest `depth` deep, each the only record in the one before
+/// (a deeply recursive agent): iterations, interactions and actions in turn, each with its place
+/// as input (`{"level": n}`), and an event and a log line in the innermost. Made by the library
+/// on the calling thread (the writer needs no deep stack); the nested file is not read here.
+pub fn deep_run(depth: usize) -> (TempDir, PathBuf, PathBuf) {
+    enum Guard {
+        Iteration(#[allow(dead_code)] workflow_log::IterationGuard),
+        Interaction(#[allow(dead_code)] workflow_log::InteractionGuard),
+        Action(#[allow(dead_code)] workflow_log::ActionGuard),
+    }
+    let (dir, log) = start_in_tempdir(workflow_log::Workflow::builder("deep_agent"));
+    let journal = log.journal_path().expect("a file workflow keeps a journal");
+    {
+        let _entered = log.enter();
+        let mut guards = Vec::with_capacity(depth);
+        for level in 0..depth {
+            let input = serde_json::json!({ "level": level });
+            guards.push(match level % 3 {
+                0 => Guard::Iteration(workflow_log::iteration().start()),
+                1 => Guard::Interaction(workflow_log::interaction("agent").input(&input).start()),
+                _ => Guard::Action(workflow_log::action("step").input(&input).start()),
+            });
+        }
+        workflow_log::event("reached", serde_json::json!({ "depth": depth }));
+        workflow_log::logger("agent").info("at the bottom", serde_json::json!({}));
+        // Closed innermost first, as returning from the recursion would.
+        while let Some(guard) = guards.pop() {
+            drop(guard);
+        }
+    }
+    let nested = log.finish().unwrap();
+    (dir, nested, journal)
+}
+
 /// What a node of the nested document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -64,7 +64,26 @@ pub fn load(path: &Path) -> Result<(PathBuf, Run), Failure> {
     } else {
         Run::from_json_slice(&read_bytes(&file)?).map_err(|e| at(&file, e))?
     };
+    let depth = record_depth(&run);
+    if 2 * depth > crate::MAX_DEPTH {
+        return Err(Failure::Input(format!(
+            "`{}`: records nested {depth} deep, more than the {} this command reads",
+            file.display(),
+            crate::MAX_DEPTH / 2
+        )));
+    }
     Ok((file, run))
+}
+
+/// How deep the records of `run` nest (a top-level record: 1), counted without recursion.
+fn record_depth(run: &Run) -> usize {
+    let mut deepest = 0;
+    let mut todo: Vec<_> = run.children().into_iter().map(|r| (r, 1)).collect();
+    while let Some((record, depth)) = todo.pop() {
+        deepest = deepest.max(depth);
+        todo.extend(record.children().into_iter().map(|r| (r, depth + 1)));
+    }
+    deepest
 }
 
 /// The nested JSON FILE stands for, as a value (a journal recovered), not checked further.
@@ -81,15 +100,64 @@ pub fn load_value(path: &Path) -> Result<(PathBuf, Value), Failure> {
             file.display()
         )));
     }
-    let value = serde_json::from_slice(&bytes).map_err(|e| {
+    let fault = |e: serde_json::Error| {
         let what = if e.is_eof() {
             "the JSON is cut short"
         } else {
             "not JSON"
         };
         Failure::Input(format!("`{}`: {what}: {e}", file.display()))
-    })?;
+    };
+    let value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(e) => {
+            // JSON nested deeper than the parser's recursion limit (a run of thousands of
+            // records) is read without it, on the command's deep stack (see `main`), if it is
+            // JSON (checked without recursion) and no deeper than that stack allows.
+            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(fault)?;
+            let depth = json_depth(&bytes);
+            if depth <= 128 {
+                return Err(fault(e));
+            }
+            if depth > crate::MAX_DEPTH {
+                return Err(Failure::Input(format!(
+                    "`{}`: nested {depth} levels deep, more than the {} this command reads",
+                    file.display(),
+                    crate::MAX_DEPTH
+                )));
+            }
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            de.disable_recursion_limit();
+            serde::Deserialize::deserialize(&mut de).map_err(fault)?
+        }
+    };
     Ok((file, value))
+}
+
+/// How deep the JSON text `bytes` nests, counted without recursion.
+fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 pub fn is_journal(path: &Path) -> bool {

@@ -75,12 +75,36 @@ impl From<workflow_log::Error> for Failure {
 /// The result of a subcommand.
 pub type CmdResult = Result<Outcome, Failure>;
 
+/// The stack a command runs on. Reading a run is iterative, but the JSON Schema validator
+/// (`validate`), serde_json's `Value` and serializing a run (`recover`, `report`) recurse once a
+/// level of JSON: a run thousands of records deep needs more than the main thread's 8 MiB
+/// (2,000 records deep: 4 to 8 MiB in a debug build). Only what is used is ever touched.
+const STACK: usize = 512 << 20;
+
+/// The deepest JSON a command reads (a record nests 2 levels below its parent), well inside
+/// [`STACK`] at about 2 KiB a level (a debug build).
+pub const MAX_DEPTH: usize = 50_000;
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         // A bug, not bad input: still one line, never a backtrace.
         let _ = writeln!(io::stderr(), "workflow-log: internal error: {info}");
     }));
     let cli = Cli::parse();
+    match std::thread::Builder::new()
+        .name("workflow-log".into())
+        .stack_size(STACK)
+        .spawn(move || execute(cli.command))
+    {
+        Ok(command) => command.join().unwrap_or(ExitCode::from(2)),
+        // No room for the stack: the command on this thread, where only less deep runs read.
+        Err(_) => execute(Cli::parse().command),
+    }
+}
+
+/// Runs `command` and says how it went: the exit code, and one line on stderr for a failure.
+fn execute(command: Command) -> ExitCode {
+    let cli = Cli { command };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result =

@@ -32,10 +32,31 @@ pub fn run(args: Args, out: &mut dyn Write) -> CmdResult {
     writeln!(out, "{}", run_line(&run, paint))?;
     let steps: Vec<Step<'_>> = run.walk().collect();
     let keep = kept(&steps, &args);
+    // A record's usage is summed over what is below it: skipped where no record has any (a
+    // chain of records thousands deep would sum the chain below each of its records).
+    let usage = has_usage(&run);
     for step in steps.iter().filter(|s| keep(s)) {
-        writeln!(out, "{}", line(step, paint))?;
+        writeln!(out, "{}", line(step, usage, paint))?;
     }
     Ok(Outcome::Clean)
+}
+
+/// Whether any record of `run` has usage: an action's own, or a total written on it.
+fn has_usage(run: &Run) -> bool {
+    let mut todo = run.children();
+    while let Some(record) = todo.pop() {
+        let found = match record {
+            Record::Iteration(it) => it.usage_total.is_some(),
+            Record::Interaction(i) => i.usage_total.is_some(),
+            Record::Action(a) => a.usage.is_some() || a.usage_total.is_some(),
+            Record::Event(_) => false,
+        };
+        if found {
+            return true;
+        }
+        todo.extend(record.children());
+    }
+    false
 }
 
 /// The run's own line: mark, workflow, run id, start, duration, usage.
@@ -114,7 +135,7 @@ fn in_agent(step: &Step<'_>, agent: &str) -> bool {
 }
 
 /// One record's line: indent, mark, kind, name, duration, usage, error.
-fn line(step: &Step<'_>, paint: Paint) -> String {
+fn line(step: &Step<'_>, usage: bool, paint: Paint) -> String {
     let indent = "  ".repeat(step.depth() + 1);
     let record = step.record;
     if let Record::Event(e) = record {
@@ -154,7 +175,7 @@ fn line(step: &Step<'_>, paint: Paint) -> String {
         }
         None => {}
     }
-    let usage = format::usage(record.usage());
+    let usage = format::usage(if usage { record.usage() } else { None });
     if !usage.is_empty() {
         text.push_str(&format!("  {usage}"));
     }

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod common;
+mod deep;
 mod diff;
 mod errors;
 mod export;

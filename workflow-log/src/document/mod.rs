@@ -6,6 +6,12 @@
 //! newer versions still read. [`Run::walk`] visits every record depth first, with the path to
 //! it.
 //!
+//! A run reads whatever its depth: records nested thousands deep (a deeply recursive agent) are
+//! read, walked and dropped without recursion, on a thread's default 2 MiB stack. A payload
+//! nested deeper than serde_json's parser allows (captured with a `max_depth` above 127) reads
+//! as its JSON text, a string, as [`capture`](crate::capture) and [`recover`](crate::recover)
+//! give it, so that a run reads the same from its nested file and from its journal.
+//!
 //! # Examples
 //!
 //! Load a run and print its failures:
@@ -38,6 +44,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod deep;
 mod model;
 mod walk;
 
@@ -79,40 +86,80 @@ impl Run {
         Run::from_value(read_journal(path)?).map_err(|e| e.at(path))
     }
 
-    /// Reads a run from the bytes of a nested JSON document.
+    /// Reads a run from the bytes of a nested JSON document, however deeply its records nest.
     pub fn from_json_slice(bytes: &[u8]) -> Result<Run, Error> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(document_error("the file is empty"));
         }
-        match serde_json::from_slice::<Run>(bytes) {
-            Ok(run) => check_schema(run),
-            Err(e) => Err(match e.classify() {
+        let e = match serde_json::from_slice::<Run>(bytes) {
+            Ok(run) => return check_schema(run),
+            Err(e) => e,
+        };
+        // The text is checked to be JSON without recursion: serde_json skips a value with an
+        // explicit stack, whatever its depth.
+        if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return Err(match syntax.classify() {
                 serde_json::error::Category::Eof => document_error(format!(
                     "the JSON is cut short (it ends inside a value, at line {} column {})",
-                    e.line(),
-                    e.column()
+                    syntax.line(),
+                    syntax.column()
                 )),
-                serde_json::error::Category::Syntax => document_error(format!("not JSON: {e}")),
-                _ => match serde_json::from_slice::<Value>(bytes) {
-                    Ok(value) => not_a_run(&value, &e),
-                    Err(_) => document_error(format!("not a workflow-log run: {e}")),
-                },
-            }),
+                _ => document_error(format!("not JSON: {syntax}")),
+            });
         }
+        let e = match e.classify() {
+            // JSON that the parser gave up on: nested deeper than its recursion allows.
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                let read = std::str::from_utf8(bytes)
+                    .map_err(serde::de::Error::custom)
+                    .and_then(deep::run_from_text);
+                match read {
+                    Ok(run) => return check_schema(run),
+                    Err(e) => e,
+                }
+            }
+            _ => e,
+        };
+        Err(not_a_run(schema_in(bytes).as_deref(), &e))
     }
 
     /// Reads a run from a nested JSON value, as [`capture`](crate::capture) and
-    /// [`recover`](crate::recover) return it.
+    /// [`recover`](crate::recover) return it, however deeply its records nest.
     pub fn from_value(value: Value) -> Result<Run, Error> {
-        match Run::deserialize_value(&value) {
+        let schema = value
+            .get("schema")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let read = if deep::depth_of_value(&value) > SHALLOW {
+            deep::run_from_value(value)
+        } else {
+            Run::deserialize_value(&value)
+        };
+        match read {
             Ok(run) => check_schema(run),
-            Err(e) => Err(not_a_run(&value, &e)),
+            Err(e) => Err(not_a_run(schema.as_deref(), &e)),
         }
     }
 
     fn deserialize_value(value: &Value) -> Result<Run, serde_json::Error> {
         serde::Deserialize::deserialize(value)
     }
+}
+
+/// A value nested up to this deep is read by the derived readers in one piece (they recurse
+/// once a level, as serde_json's parser, which allows this much).
+const SHALLOW: usize = 127;
+
+/// The `schema` of a document, when it is an object with a string there (its other fields are
+/// skipped, without recursion).
+fn schema_in(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        schema: Option<Box<serde_json::value::RawValue>>,
+    }
+    let head: Head = serde_json::from_slice(bytes).ok()?;
+    serde_json::from_str(head.schema?.get()).ok()
 }
 
 /// The nested JSON of a journal, as [`recover`](crate::recover) rebuilds it, once the file's
@@ -177,9 +224,10 @@ fn other_schema(schema: &str) -> Error {
     ))
 }
 
-/// The error for a JSON value that did not read as a run: another schema, or a field at fault.
-fn not_a_run(value: &Value, e: &serde_json::Error) -> Error {
-    match value.get("schema").and_then(Value::as_str) {
+/// The error for a JSON document that did not read as a run: another schema, or a field at
+/// fault (`schema`: the document's, when it has a string there).
+fn not_a_run(schema: Option<&str>, e: &serde_json::Error) -> Error {
+    match schema {
         Some(schema) if !schema.starts_with(SCHEMA_PREFIX) => other_schema(schema),
         Some(_) => document_error(format!("not a valid workflow-log run: {e}")),
         None => document_error(format!(

@@ -65,6 +65,9 @@ impl fmt::Display for Status {
 /// One run of a workflow: the root of the nested document.
 ///
 /// Fields this version doesn't know are ignored, so files of newer versions still read.
+///
+/// Dropping a run drops its records one at a time (it implements `Drop`, so its fields are
+/// taken with [`std::mem::take`] rather than moved out).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     /// The format's version, `workflow-log/1`.
@@ -101,6 +104,14 @@ pub struct Run {
     /// The usage of the run's LLM calls, per model.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub usage_by_model: BTreeMap<String, Usage>,
+}
+
+impl Drop for Run {
+    /// Drops the records one at a time, not by recursion: a run thousands of records deep
+    /// drops on a small stack too.
+    fn drop(&mut self) {
+        super::deep::drop_flat(self);
+    }
 }
 
 /// One turn of the workflow's loop.

@@ -140,3 +140,78 @@ fn round_trips_through_serialize() {
     let again = Run::from_value(serde_json::to_value(&run).unwrap()).unwrap();
     assert_eq!(run, again);
 }
+
+/// Runs read by the derived readers in one piece, and by the reader of any depth (`deep.rs`),
+/// from their text (compact and indented) and from their value.
+fn read_both_ways(doc: &serde_json::Value) {
+    let whole: Run = serde_json::from_value(doc.clone()).unwrap();
+    for text in [doc.to_string(), serde_json::to_string_pretty(doc).unwrap()] {
+        assert_eq!(super::deep::run_from_text(&text).unwrap(), whole, "{text}");
+    }
+    assert_eq!(super::deep::run_from_value(doc.clone()).unwrap(), whole);
+}
+
+#[test]
+fn the_reader_of_any_depth_reads_what_the_derived_readers_read() {
+    read_both_ways(&with_usage());
+    // Every kind inside every kind, strings with escapes, metadata, events with fields.
+    let search = action(
+        "search",
+        "ok",
+        json!({"input_data": "q \"quoted\" \\ é 😀\n", "output_data": [null, -3, 1e300, 0.1],
+               "metadata": {"source": {"url": "https://example.com", "rank": 1.5}}}),
+    );
+    let llm = action(
+        "llm",
+        "error",
+        json!({"error": "refused", "events": [
+        {"timestamp": "t", "event_type": "log", "level": "WARN", "logger": "planner",
+         "message": "careful", "data": {"n": [1, {"deep": [true]}]}}]}),
+    );
+    let tool = action(
+        "tool",
+        "ok",
+        json!({"actions": [llm], "interactions": [{
+        "id": "5", "agent_name": "critic", "start_time": "t", "status": "ok", "thread": "w-1",
+        "iterations": [{"id": "6", "iteration_number": 7, "start_time": "t", "status": "ok"}]}]}),
+    );
+    let doc = json!({
+        "schema": "workflow-log/1", "workflow": "w", "run_id": "r", "start_time": "t",
+        "status": "error", "error": "boom", "actions": [search], "events": [],
+        "interactions": [{"id": "2", "agent_name": "planner", "input": {"task": "x"},
+                          "start_time": "t", "status": "ok", "actions": [tool]}]
+    });
+    read_both_ways(&doc);
+    // Keys written with escapes, and fields this version doesn't know.
+    let text = r#"{"schema": "workflow-log/1", "workflow": "w", "run_id": "r",
+        "start_time": "t", "status": "ok", "future": {"iterations": [1]},
+        "iter\u0061tions": [{"id": "1", "iteration_number": 1, "start_time": "t",
+            "status": "ok", "thread": "main", "interactions": []}]}"#;
+    let whole: Run = serde_json::from_str(text).unwrap();
+    assert_eq!(whole.iterations.len(), 1);
+    assert_eq!(super::deep::run_from_text(text).unwrap(), whole);
+}
+
+#[test]
+fn a_run_a_hundred_thousand_records_deep_drops_on_a_small_stack() {
+    use super::Action;
+    let leaf: Action = serde_json::from_value(json!({
+        "id": "0", "action_name": "step", "start_time": "t", "status": "ok"
+    }))
+    .unwrap();
+    let mut chain = leaf.clone();
+    for _ in 0..100_000 {
+        let mut parent = leaf.clone();
+        parent.actions.push(chain);
+        chain = parent;
+    }
+    let mut run = Run::from_value(with_usage()).unwrap();
+    run.actions.push(chain);
+    // Dropped by recursion, this needs some 10 MB of stack (about 100 bytes a level).
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || drop(run))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+}

@@ -166,21 +166,7 @@ impl<'a> Record<'a> {
             Record::Action(a) => a.usage_total,
             Record::Event(_) => return None,
         };
-        written.or_else(|| {
-            let mut sum: Option<Usage> = None;
-            let mut add = |record: Record<'_>| {
-                if let Record::Action(a) = record {
-                    if let Some(u) = a.usage {
-                        *sum.get_or_insert_with(Usage::default) += u;
-                    }
-                }
-            };
-            add(*self);
-            for step in Walk::below(*self) {
-                add(step.record);
-            }
-            sum
-        })
+        written.or_else(|| actions_usage(vec![*self]))
     }
 
     /// The record's children, in the order of the file: iterations, interactions, actions,
@@ -198,6 +184,41 @@ impl<'a> Record<'a> {
         }
     }
 }
+
+/// The sum of the usage of the actions among `records` and below them (`None` if none has
+/// any), added in walk order. No paths are kept and nothing is allocated a record: a record's
+/// usage costs the size of what is below it, not that times its depth.
+fn actions_usage(mut records: Vec<Record<'_>>) -> Option<Usage> {
+    let mut sum: Option<Usage> = None;
+    records.reverse();
+    while let Some(record) = records.pop() {
+        let (iterations, interactions, actions, events): Lists<'_> = match record {
+            Record::Iteration(it) => (&it.iterations, &it.interactions, &it.actions, &it.events),
+            Record::Interaction(i) => (&i.iterations, &i.interactions, &i.actions, &i.events),
+            Record::Action(a) => {
+                if let Some(u) = a.usage {
+                    *sum.get_or_insert_with(Usage::default) += u;
+                }
+                (&a.iterations, &a.interactions, &a.actions, &a.events)
+            }
+            Record::Event(_) => continue,
+        };
+        // Children last first, so that they come off the stack in the file's order.
+        records.extend(events.iter().rev().map(Record::Event));
+        records.extend(actions.iter().rev().map(Record::Action));
+        records.extend(interactions.iter().rev().map(Record::Interaction));
+        records.extend(iterations.iter().rev().map(Record::Iteration));
+    }
+    sum
+}
+
+/// A record's lists of children.
+type Lists<'a> = (
+    &'a [Iteration],
+    &'a [Interaction],
+    &'a [Action],
+    &'a [Event],
+);
 
 fn children<'a>(
     iterations: &'a [Iteration],
@@ -253,15 +274,7 @@ impl Run {
     /// The usage of the whole run: its `usage_total` where the file has one, else the sum of
     /// the usage of its actions.
     pub fn usage(&self) -> Option<Usage> {
-        self.usage_total.or_else(|| {
-            let mut sum: Option<Usage> = None;
-            for step in self.walk() {
-                if let Record::Action(Action { usage: Some(u), .. }) = step.record {
-                    *sum.get_or_insert_with(Usage::default) += *u;
-                }
-            }
-            sum
-        })
+        self.usage_total.or_else(|| actions_usage(self.children()))
     }
 
     /// Microseconds from the run's start to its end, when both times read.
@@ -328,18 +341,6 @@ pub struct Walk<'a> {
     stack: Vec<(Record<'a>, usize)>,
     /// The ancestors of the next record to visit.
     path: Vec<Record<'a>>,
-}
-
-impl<'a> Walk<'a> {
-    /// A walk over the records below `record` (not `record` itself); paths start below it.
-    fn below(record: Record<'a>) -> Walk<'a> {
-        let mut stack = record.children();
-        stack.reverse();
-        Walk {
-            stack: stack.into_iter().map(|r| (r, 0)).collect(),
-            path: Vec::new(),
-        }
-    }
 }
 
 impl<'a> Iterator for Walk<'a> {
