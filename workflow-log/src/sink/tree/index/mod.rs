@@ -105,6 +105,19 @@ impl Entries {
         Some(len)
     }
 
+    /// Puts a record in place of the one at `place` (an open notice whose record closed).
+    pub(crate) fn replace(&mut self, place: usize, r: &NewEntry) -> Option<()> {
+        let loc = r.loc()?;
+        if let (Slots::Narrow(v), Some(e)) =
+            (&mut self.0, Narrow::new(r.id, r.parent, r.start, loc))
+        {
+            *v.get_mut(place)? = e;
+        } else {
+            *self.widen()?.get_mut(place)? = Wide::new(r.id, r.parent, r.start, loc)?;
+        }
+        Some(())
+    }
+
     /// The wide entries, made from the narrow ones if need be.
     fn widen(&mut self) -> Option<&mut Vec<Wide>> {
         if let Slots::Narrow(v) = &self.0 {
