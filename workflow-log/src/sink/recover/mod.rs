@@ -16,6 +16,7 @@ use crate::record::{ErrorText, Kind, LogLine, Name, Payload, Record, Status, Usa
 use crate::util::{create_private, WriteBehind};
 use crate::{Error, Level};
 
+mod fast;
 mod line;
 mod stream;
 #[cfg(test)]
