@@ -96,11 +96,32 @@ pub fn read_deep_log(path: &Path) -> Value {
     doc
 }
 
-/// [`workflow_log::recover`] of the journal at `path`, validated against the schema.
+/// [`workflow_log::recover`] of the journal at `path`, validated against the schema, after
+/// checking that [`workflow_log::recover_to_writer`] (the streaming path, which reads the
+/// journal twice and never holds its records) writes the same document.
 pub fn recover_valid(path: &Path) -> Value {
     let doc = workflow_log::recover(path)
         .unwrap_or_else(|e| panic!("can't recover `{}`: {e}", path.display()));
     validate(&doc);
+    let mut text = Vec::new();
+    workflow_log::recover_to_writer(path, &mut text)
+        .unwrap_or_else(|e| panic!("can't recover `{}` to a writer: {e}", path.display()));
+    match serde_json::from_slice::<Value>(&text) {
+        Ok(streamed) => assert!(
+            streamed == doc,
+            "recover_to_writer and recover differ for `{}`:\n{}\n---\n{}",
+            path.display(),
+            String::from_utf8_lossy(&text),
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ),
+        // A payload deeper than serde_json's parser allows is its JSON text in `recover`'s
+        // value and the value itself in the file: the test of deep payloads compares those.
+        Err(e) => assert!(
+            e.to_string().contains("recursion limit"),
+            "recover_to_writer wrote no JSON for `{}`: {e}",
+            path.display()
+        ),
+    }
     doc
 }
 

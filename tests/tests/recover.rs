@@ -488,3 +488,146 @@ fn recover_to_file_writes_what_recover_returns() {
     assert_eq!(read_log(&out), recover_valid(&journal));
     assert_eq!(read_log(&out), recover_bytes(rich_journal()));
 }
+
+/// A journal whose records nest `depth` deep, each the parent of the next, written by hand: an
+/// agent that recursed that far, or a crafted file.
+fn deep_journal(depth: u64) -> Vec<u8> {
+    let mut bytes = br#"{"journal":"workflow-log/1","workflow":"deep","run_id":"r","start_time":"2026-01-01T00:00:00.000000Z"}"#.to_vec();
+    bytes.push(b'\n');
+    // Closed innermost first, as a run writes them; every third one an interaction.
+    for id in (1..=depth).rev() {
+        let kind = if id % 3 == 0 { "interaction" } else { "action" };
+        let line = json!({"id": id, "parent": id - 1, "kind": kind, "status": "ok",
+                          "name": format!("r{id}"), "start_ns": id, "end_ns": 2 * depth - id,
+                          "thread": "main", "input": {"depth": id}});
+        bytes.extend_from_slice(line.to_string().as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(br#"{"end":"ok","end_ns":99999999}"#);
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Five thousand records deep, on a thread with a 2 MiB stack: `recover_to_file` writes the
+/// whole chain (the walk keeps its own stack), each record once, innermost last.
+#[test]
+fn a_tree_five_thousand_records_deep_is_recovered_on_a_small_stack() {
+    const DEPTH: u64 = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("deep.jsonl");
+    std::fs::write(&journal, deep_journal(DEPTH)).unwrap();
+    let out = dir.path().join("recovered.json");
+    let (j, o) = (journal.clone(), out.clone());
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || workflow_log::recover_to_file(&j, &o))
+        .unwrap()
+        .join()
+        .expect("no stack overflow")
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    // Parsed on a thread with room to spare for serde_json's recursion (its own, not ours),
+    // and walked down the chain without recursion.
+    let depth_found = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            de.disable_recursion_limit();
+            let doc: Value = serde::Deserialize::deserialize(&mut de).unwrap();
+            assert_eq!(doc["status"], "ok");
+            let mut node = &doc;
+            let mut depth = 0;
+            loop {
+                let kids: Vec<&Value> = ["interactions", "actions"]
+                    .iter()
+                    .filter_map(|k| node.get(*k)?.as_array())
+                    .flatten()
+                    .collect();
+                match kids.as_slice() {
+                    [] => break,
+                    [only] => {
+                        depth += 1;
+                        let name = only
+                            .get("agent_name")
+                            .or_else(|| only.get("action_name"))
+                            .unwrap();
+                        assert_eq!(name, &json!(format!("r{depth}")));
+                        assert_eq!(only["status"], "ok");
+                        node = only;
+                    }
+                    more => panic!("{} children at depth {depth}", more.len()),
+                }
+            }
+            depth
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(depth_found, DEPTH);
+}
+
+/// A writer that fails: `recover_to_writer` returns `Error::Output` (the journal is fine), and
+/// a journal that can't be read is an error naming it.
+#[test]
+fn a_failing_writer_and_a_missing_journal_are_errors_that_say_which() {
+    struct Full(usize);
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(std::io::Error::other("no space left"));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("rich.jsonl");
+    std::fs::write(&journal, rich_journal()).unwrap();
+    for room in [0, 100, 5000] {
+        match workflow_log::recover_to_writer(&journal, Full(room)) {
+            Err(workflow_log::Error::Output { source }) => {
+                assert_eq!(source.to_string(), "no space left");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let missing = dir.path().join("missing.jsonl");
+    let err = workflow_log::recover_to_writer(&missing, Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("missing.jsonl"), "{err}");
+    let err = workflow_log::recover_to_file(&missing, &dir.path().join("out.json")).unwrap_err();
+    assert!(err.to_string().contains("missing.jsonl"), "{err}");
+    assert!(!dir.path().join("out.json").exists());
+    assert!(!dir.path().join(".out.json.tmp").exists());
+}
+
+/// A line longer than the buffers the journal is read through (a payload of 3 MiB, between
+/// ordinary lines and as the last line, without its newline): the record is kept whole, and
+/// the streaming path gives what `recover` gives (`recover_bytes` checks both).
+#[test]
+fn a_line_longer_than_the_read_buffers_is_kept_whole() {
+    let big = "x".repeat(3 << 20);
+    let header = json!({"journal": "workflow-log/1", "workflow": "w", "run_id": "r",
+                        "start_time": "2026-01-01T00:00:00.000000Z"});
+    let line = |id: u64, input: &str| {
+        json!({"id": id, "parent": 0, "kind": "action", "status": "ok", "name": format!("a{id}"),
+               "number": 0, "start_ns": id, "end_ns": id + 1, "thread": "main", "input": input})
+        .to_string()
+    };
+    let text = [
+        header.to_string(),
+        line(1, "small"),
+        line(2, &big),
+        line(3, "after"),
+        line(4, &big),
+    ]
+    .join("\n");
+    let doc = recover_bytes(text.as_bytes());
+    let actions = doc["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 4);
+    assert_eq!(actions[1]["input_data"].as_str().unwrap().len(), 3 << 20);
+    assert_eq!(actions[3]["input_data"].as_str().unwrap().len(), 3 << 20);
+    assert_eq!(actions[2]["input_data"], "after");
+}

@@ -423,3 +423,33 @@ fn deep_nesting_keeps_its_shape() {
     }
     assert_eq!(labels(node, "events"), ["bottom"]);
 }
+
+/// A tree thousands of records deep (an agent that recursed) is written indented, but no line
+/// is indented more than 64 levels: the file grows with the records, not with the square of
+/// the depth (3,000 deep would otherwise take about 140 MB).
+#[test]
+fn a_tree_thousands_deep_is_written_in_space_linear_in_its_records() {
+    const DEPTH: usize = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let log = workflow_log::Workflow::builder("deep")
+        .logs_dir(dir.path())
+        .journal(false)
+        .start()
+        .unwrap();
+    {
+        let _entered = log.enter();
+        let mut open = Vec::with_capacity(DEPTH);
+        for n in 0..DEPTH {
+            open.push(workflow_log::action(format!("step_{n}")).start());
+        }
+        while let Some(guard) = open.pop() {
+            drop(guard);
+        }
+    }
+    let path = log.finish().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(&format!("\"step_{}\"", DEPTH - 1)));
+    let widest = text.lines().map(|l| l.len() - l.trim_start().len()).max();
+    assert_eq!(widest, Some(128));
+    assert!(text.len() < DEPTH * 4096, "{} bytes", text.len());
+}

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use workflow_log::{action, interaction, iteration, FutureExt, Usage, Workflow};
-use workflow_log_tests::{capture_valid, capture_valid_with, file_run};
+use workflow_log_tests::{capture_valid, capture_valid_with, file_run, recover_bytes};
 
 fn tokens(v: &Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or(0)
@@ -324,4 +324,18 @@ fn recover_gives_the_same_usage_as_the_nested_file() {
         .expect("the action's line");
     assert_eq!(line["model"], "claude-sonnet-4");
     assert_eq!(line["usage"]["output_tokens"], 15);
+}
+
+/// Usage is summed over the records the document holds: a journal concatenated with itself
+/// (each LLM call's line twice) gives the same totals and the same `usage_by_model` as once.
+#[test]
+fn a_journal_concatenated_with_itself_counts_each_llm_call_once() {
+    let run = file_run(Workflow::builder("twice_usage"), || {
+        turn();
+        chat_openai();
+    });
+    assert!(run.doc["usage_by_model"].as_object().unwrap().len() >= 2);
+    let twice = recover_bytes(&[&run.journal[..], &run.journal[..]].concat());
+    assert_eq!(twice["usage_by_model"], run.doc["usage_by_model"]);
+    assert_eq!(twice, run.doc);
 }

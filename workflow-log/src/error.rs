@@ -36,6 +36,12 @@ pub enum Error {
         /// The operating system's error.
         source: io::Error,
     },
+    /// A document could not be written to the writer it was given (a closed pipe, a full
+    /// disk): see [`recover_to_writer`](crate::recover_to_writer).
+    Output {
+        /// The writer's error.
+        source: io::Error,
+    },
     /// A level or filter directive could not be parsed.
     InvalidFilter {
         /// The directive at fault, as given.
@@ -103,6 +109,7 @@ impl fmt::Display for Error {
                 path,
                 source,
             } => write!(f, "failed to {action} `{}`: {source}", path.display()),
+            Error::Output { source } => write!(f, "failed to write the document: {source}"),
             Error::InvalidFilter { directive, reason } => {
                 write!(f, "invalid filter directive `{directive}`: {reason}")
             }
@@ -138,7 +145,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::Output { source } => Some(source),
             _ => None,
         }
     }

@@ -121,5 +121,5 @@ pub use error::Error;
 pub use level::Level;
 pub use record::Usage;
 pub use sink::journal::Durability;
-pub use sink::recover::{recover, recover_to_file};
+pub use sink::recover::{recover, recover_to_file, recover_to_writer};
 pub use sink::tree::SCHEMA_VERSION;

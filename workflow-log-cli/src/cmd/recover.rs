@@ -1,9 +1,9 @@
 //! `recover JOURNAL [-o FILE]`: the nested JSON of a crashed run.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use workflow_log::document;
+use workflow_log::{document, Error};
 
 use crate::{input, CmdResult, Failure, Outcome};
 
@@ -26,20 +26,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> CmdResult {
         )));
     }
     let file = input::resolve(&args.journal)?;
-    // Through the typed model, so that the keys come in the format's order.
-    let run = document::Run::from_value(document::read_journal(&file)?)?;
-    let mut text = serde_json::to_string_pretty(&run)
-        .map_err(|e| Failure::Input(format!("`{}`: {e}", file.display())))?;
-    text.push('\n');
+    document::check_journal(&file)?;
+    // Streamed: the journal is read twice and never held, so a journal of any size fits.
     match args.output {
         Some(path) => {
-            std::fs::write(&path, text).map_err(|e| {
-                Failure::Input(format!(
-                    "`{}`: can't write it: {}",
-                    path.display(),
-                    input::io_reason(&e)
-                ))
-            })?;
+            workflow_log::recover_to_file(&file, &path)
+                .map_err(|e| output_error(e, &file, &path))?;
             let _ = writeln!(
                 std::io::stderr(),
                 "wrote {} (recovered from {})",
@@ -47,7 +39,23 @@ pub fn run(args: Args, out: &mut dyn Write) -> CmdResult {
                 file.display()
             );
         }
-        None => out.write_all(text.as_bytes())?,
+        None => workflow_log::recover_to_writer(&file, out).map_err(|e| match e {
+            Error::Output { source } => Failure::Output(source),
+            e => Failure::from(e),
+        })?,
     }
     Ok(Outcome::Clean)
+}
+
+/// An error of `recover_to_file`: the journal's as it is, anything else as the output's.
+fn output_error(e: Error, journal: &Path, output: &Path) -> Failure {
+    match &e {
+        Error::Io { path, .. } if path == journal => Failure::from(e),
+        Error::Io { source, .. } => Failure::Input(format!(
+            "`{}`: can't write it: {}",
+            output.display(),
+            input::io_reason(source)
+        )),
+        _ => Failure::from(e),
+    }
 }

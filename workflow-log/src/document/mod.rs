@@ -165,6 +165,28 @@ fn schema_in(bytes: &[u8]) -> Option<String> {
 /// The nested JSON of a journal, as [`recover`](crate::recover) rebuilds it, once the file's
 /// first line shows it is a workflow-log journal: the error names the file and says why not.
 pub fn read_journal(path: &Path) -> Result<Value, Error> {
+    check_journal(path)?;
+    crate::recover(path)
+}
+
+/// Whether the file at `path` is a workflow-log journal: `Ok` when its first line is a
+/// journal header, else an error that names the file and says why not (it can't be read, is
+/// empty, or is something else). Reads the first line only.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let log = workflow_log::Workflow::builder("checked").logs_dir(dir.path()).start()?;
+/// workflow_log::document::check_journal(&log.journal_path().unwrap())?;
+/// let notes = dir.path().join("notes.jsonl");
+/// std::fs::write(&notes, "{\"msg\": \"hi\"}\n")?;
+/// let err = workflow_log::document::check_journal(&notes).unwrap_err();
+/// assert!(err.to_string().contains("not a workflow-log journal"));
+/// # drop(log);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_journal(path: &Path) -> Result<(), Error> {
     let file = std::fs::File::open(path).map_err(|e| Error::Io {
         action: "read",
         path: path.to_owned(),
@@ -199,7 +221,7 @@ pub fn read_journal(path: &Path) -> Result<Value, Error> {
             reason: reason.to_owned(),
         });
     }
-    crate::recover(path)
+    Ok(())
 }
 
 fn document_error(reason: impl Into<String>) -> Error {

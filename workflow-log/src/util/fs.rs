@@ -94,6 +94,68 @@ fn make_private(file: &File) -> std::io::Result<()> {
     file.set_len(0)
 }
 
+/// A file written front to back whose pages are handed to the disk as it goes (every 32 MiB,
+/// on Linux): the `sync_all` that ends it then waits for the last stretch only, and writing a
+/// big file overlaps the work that makes it instead of following it.
+#[derive(Debug)]
+pub(crate) struct WriteBehind {
+    file: File,
+    written: u64,
+    started: u64,
+}
+
+impl WriteBehind {
+    const STRIDE: u64 = 32 << 20;
+
+    pub(crate) fn new(file: File) -> WriteBehind {
+        WriteBehind {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+
+    pub(crate) fn into_file(self) -> File {
+        self.file
+    }
+
+    /// Starts writing back what was written since the last start (a hint: its errors are the
+    /// final `sync_all`'s to report).
+    fn start(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            let (from, len) = (self.started as libc::off64_t, self.written - self.started);
+            // SAFETY: the descriptor is this file's, open for as long as `self`; the call
+            // reads no memory of ours.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    from,
+                    len as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
+        self.started = self.written;
+    }
+}
+
+impl std::io::Write for WriteBehind {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::STRIDE {
+            self.start();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::sanitize_file_name as s;

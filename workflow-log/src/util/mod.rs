@@ -4,7 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod fs;
 
-pub(crate) use fs::{create_private, run_id, sanitize_file_name};
+pub(crate) use fs::{create_private, run_id, sanitize_file_name, WriteBehind};
 
 /// Locks a mutex even if a thread panicked while holding it: the data is a log, and a
 /// partially updated log is better than none.

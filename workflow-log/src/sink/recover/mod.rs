@@ -1,8 +1,7 @@
 //! Reading a journal back into the nested JSON, even the journal of a run that crashed.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,10 +13,14 @@ use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
 use crate::clock::Anchor;
 use crate::record::{ErrorText, Kind, LogLine, Name, Payload, Record, Status, Usage};
-use crate::util::create_private;
+use crate::util::{create_private, WriteBehind};
 use crate::{Error, Level};
 
+mod fast;
 mod line;
+mod stream;
+#[cfg(test)]
+mod tests;
 
 use line::Line;
 
@@ -75,12 +78,9 @@ fn start_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// Rebuilds the nested JSON of a run from its journal, as [`recover`] does, and writes it to
 /// `out` (indented, through a temp file beside it and a rename, mode 0600), without a
-/// `serde_json::Value`: the journal is read a line at a time, each payload stays its JSON text
-/// and the document is written as it is walked. For journals too big for `recover`'s `Value`
-/// (a command-line tool, a service that rebuilds logs after a crash).
-///
-/// Memory is about that of the records themselves (their payloads' text and one small struct
-/// each), not of a parsed document.
+/// `serde_json::Value`: see [`recover_to_writer`], which this calls, for how and at what cost.
+/// For journals too big for `recover`'s `Value` (a command-line tool, a service that rebuilds
+/// logs after a crash).
 ///
 /// # Examples
 ///
@@ -101,39 +101,65 @@ fn start_time(text: &str) -> Option<DateTime<Utc>> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn recover_to_file(journal: &Path, out: &Path) -> Result<(), Error> {
-    let file = File::open(journal).map_err(|e| Error::io("read the journal", journal, e))?;
-    let mut input = BufReader::with_capacity(1 << 20, file);
-    let mut reader = Reader::default();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => reader.line(&line),
-            Err(e) => return Err(Error::io("read the journal", journal, e)),
-        }
-    }
-    let Reader {
-        run,
-        names,
-        records,
-        ..
-    } = reader;
-    let info = run.info(&run.workflow, &run.run_id);
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned());
     let tmp = out.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
-    let write = || -> std::io::Result<()> {
-        let file = create_private(&tmp, true)?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        tree::write(&info, records, names, true, &mut w)?;
-        w.flush()?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()
-    };
-    if let Err(e) = write() {
+    let file = create_private(&tmp, true).map_err(|e| Error::io("create", &tmp, e))?;
+    let mut w = BufWriter::with_capacity(1 << 20, WriteBehind::new(file));
+    let written = stream::write(journal, &mut w).and_then(|()| {
+        let synced = w.flush().and_then(|()| {
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.into_file().sync_all()
+        });
+        synced.map_err(|e| Error::io("write", &tmp, e))
+    });
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io("write", &tmp, e));
+        return Err(match e {
+            Error::Output { source } => Error::io("write", &tmp, source),
+            e => e,
+        });
     }
     std::fs::rename(&tmp, out).map_err(|e| Error::io("rename the temp file to", out, e))
+}
+
+/// Rebuilds the nested JSON of a run from its journal, as [`recover`] does, and writes it to
+/// `out`, indented as [`WorkflowGuard::finish`](crate::WorkflowGuard::finish) writes it.
+///
+/// Made for journals of any size: it reads the journal twice and keeps neither its records
+/// nor a `serde_json::Value` in memory. The first pass keeps 32 bytes per record line (ids,
+/// start time, kind and where the line is), from which the tree is assembled; the second
+/// writes the document depth first, reading each record's line back from the file as it is
+/// reached. Memory is that index, a few MiB of buffers and the longest line, and the nesting
+/// depth costs heap, not stack. Each payload is written as the journal holds it, so a payload
+/// deeper than serde_json's parser allows is written whole.
+///
+/// A journal still being written can be read: lines appended after the first pass are left
+/// out. An `Err` is a journal that can't be read (or got shorter between the passes), or
+/// [`Error::Output`] when `out` fails; what was written to `out` by then is not a document.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let log = workflow_log::Workflow::builder("crashy").logs_dir(dir.path()).start()?;
+/// let journal = log.journal_path().unwrap();
+/// {
+///     let _entered = log.enter();
+///     workflow_log::action("step").log();
+///     workflow_log::flush()?;
+/// }
+/// let mut text = Vec::new();
+/// workflow_log::recover_to_writer(&journal, &mut text)?;
+/// let doc: serde_json::Value = serde_json::from_slice(&text)?;
+/// assert_eq!(doc["actions"][0]["action_name"], "step");
+/// assert_eq!(doc, workflow_log::recover(&journal)?);
+/// # drop(log);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn recover_to_writer<W: Write>(journal: &Path, out: W) -> Result<(), Error> {
+    let mut w = BufWriter::with_capacity(1 << 20, out);
+    stream::write(journal, &mut w)?;
+    w.flush().map_err(|source| Error::Output { source })
 }
 
 /// The nested JSON of a journal's bytes.
@@ -179,7 +205,7 @@ impl Reader {
             }
         };
         if let Some(rec) = record(&line, thread) {
-            self.run.saw(&rec);
+            self.run.saw(rec.start, rec.end);
             self.records.push(rec);
         }
     }
@@ -224,8 +250,8 @@ impl Run {
     }
 
     /// Notes the times of a record (a run without an end line ends at the last one).
-    fn saw(&mut self, rec: &Record) {
-        self.last_tick = self.last_tick.max(rec.end).max(rec.start);
+    fn saw(&mut self, start: u64, end: u64) {
+        self.last_tick = self.last_tick.max(end).max(start);
     }
 
     /// The run's fields, once every line was read.
@@ -248,18 +274,52 @@ fn payload(raw: Option<&RawValue>) -> Option<Payload> {
     raw.map(|raw| Payload::from_json_unchecked(raw.get().to_owned()))
 }
 
-/// One record line, or `None` if it isn't one.
-fn record(line: &Line<'_>, thread: u32) -> Option<Record> {
+/// What both passes over a journal need of a record line: the fields that decide whether it
+/// is one, where it goes and when it ran.
+struct Head {
+    kind: Kind,
+    status: Status,
+    id: u64,
+    parent: u64,
+    start: u64,
+    end: u64,
+}
+
+/// The head of a record line, or `None` if the line is not a record.
+fn head(line: &Line<'_>) -> Option<Head> {
     let kind = Kind::parse(line.kind.str()?)?;
     let status = Status::parse(line.status.str()?)?;
+    let name = line.name.str()?;
+    let start = tick(line.start_ns.i64()?.into());
+    // Only a logger's line (`event_type: "log"`) has a level, a logger and a message; a level
+    // that is none makes the line no record.
+    if let (Kind::Event, "log", Some(level), Some(_)) =
+        (kind, name, line.level.str(), line.logger.str())
+    {
+        level.parse::<Level>().ok()?;
+    }
+    Some(Head {
+        kind,
+        status,
+        id: line.id.u64()?,
+        parent: line.parent.u64().unwrap_or(0),
+        start,
+        end: tick(line.end_ns.i64().unwrap_or(0).into()).max(start),
+    })
+}
+
+/// One record line, or `None` if it isn't one.
+fn record(line: &Line<'_>, thread: u32) -> Option<Record> {
+    let head = head(line)?;
+    let kind = head.kind;
     let mut rec = Record::new(kind, line.name.str()?.to_owned().into());
-    rec.id = line.id.u64()?;
-    rec.parent = line.parent.u64().unwrap_or(0);
-    rec.status = status;
+    rec.id = head.id;
+    rec.parent = head.parent;
+    rec.status = head.status;
     rec.thread = thread;
     rec.number = line.number.u64().unwrap_or(0);
-    rec.start = tick(line.start_ns.i64()?.into());
-    rec.end = tick(line.end_ns.i64().unwrap_or(0).into()).max(rec.start);
+    rec.start = head.start;
+    rec.end = head.end;
     rec.input = payload(line.input);
     rec.output = payload(line.output);
     rec.error = line.error.str().map(|text| {
@@ -272,7 +332,6 @@ fn record(line: &Line<'_>, thread: u32) -> Option<Record> {
             Payload::from_json_unchecked(v.get().to_owned()),
         );
     }
-    // Only a logger's line (`event_type: "log"`) has a level, a logger and a message.
     let log_line = kind == Kind::Event && rec.name == "log";
     if let (true, Some(level), Some(logger)) = (log_line, line.level.str(), line.logger.str()) {
         rec.set_log(LogLine {

@@ -8,10 +8,19 @@ use crate::capture::escape_into;
 use crate::clock::{Anchor, TimeFormat};
 use crate::record::Payload;
 
-/// Two spaces per level of indentation, written in one call, up to 64 levels (32 records
-/// deep): deeper lines are indented as much as that. Indenting without a bound makes the file
-/// grow with the square of the depth (a chain of 5,000 nested records took 500 MB of spaces).
-const INDENT: &[u8; 128] = &[b' '; 128];
+/// Levels deeper than this are indented as this one: a tree of records thousands deep (an agent
+/// that recursed) would otherwise take space quadratic in its depth (2.8 GB for a 1.6 MB
+/// journal 10,000 records deep).
+const MAX_INDENT_LEVEL: usize = 64;
+
+/// A comma, a newline and the deepest indentation (two spaces a level): what goes between two
+/// items, cut to size and written in one call.
+const BREAK: [u8; 2 + 2 * MAX_INDENT_LEVEL] = {
+    let mut b = [b' '; 2 + 2 * MAX_INDENT_LEVEL];
+    b[0] = b',';
+    b[1] = b'\n';
+    b
+};
 
 /// JSON text, indented or compact. Payloads and metadata stay on one line.
 pub(super) struct Text<'a, W> {
@@ -27,13 +36,19 @@ impl<W: Write> Text<'_, W> {
         self.out.write_all(s.as_bytes())
     }
 
-    fn newline(&mut self, depth: usize) -> io::Result<()> {
+    /// A comma (unless `first`), then a newline and the indentation of `depth` when pretty.
+    fn separate(&mut self, first: bool, depth: usize) -> io::Result<()> {
+        let from = usize::from(first);
         if self.pretty {
-            self.out.write_all(b"\n")?;
             self.out
-                .write_all(&INDENT[..depth.saturating_mul(2).min(INDENT.len())])?;
+                .write_all(&BREAK[from..2 + 2 * depth.min(MAX_INDENT_LEVEL)])
+        } else {
+            self.out.write_all(&BREAK[from..1])
         }
-        Ok(())
+    }
+
+    fn newline(&mut self, depth: usize) -> io::Result<()> {
+        self.separate(true, depth)
     }
 
     /// Separates array items (an object's values follow their key).
@@ -41,10 +56,7 @@ impl<W: Write> Text<'_, W> {
         let depth = self.open.len();
         if let Some((true, first)) = self.open.last_mut() {
             let was_first = std::mem::replace(first, false);
-            if !was_first {
-                self.raw(",")?;
-            }
-            self.newline(depth)?;
+            self.separate(was_first, depth)?;
         }
         Ok(())
     }
@@ -102,15 +114,16 @@ impl<W: Write> Emit for Text<'_, W> {
 
     fn key(&mut self, key: &str) -> io::Result<()> {
         let depth = self.open.len();
-        if let Some((_, first)) = self.open.last_mut() {
-            let was_first = std::mem::replace(first, false);
-            if !was_first {
-                self.raw(",")?;
-            }
-        }
-        self.newline(depth)?;
-        self.quoted(key)?;
-        self.raw(if self.pretty { ": " } else { ":" })
+        let first = match self.open.last_mut() {
+            Some((_, first)) => std::mem::replace(first, false),
+            None => true,
+        };
+        self.separate(first, depth)?;
+        // The format's own names: nothing to escape.
+        self.out.write_all(b"\"")?;
+        self.out.write_all(key.as_bytes())?;
+        self.out
+            .write_all(if self.pretty { b"\": " } else { b"\":" })
     }
 
     fn str(&mut self, s: &str) -> io::Result<()> {

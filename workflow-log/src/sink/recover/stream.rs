@@ -1,0 +1,304 @@
+//! A journal's document written in two passes over the file, in memory that stays small
+//! whatever the journal's size: the first keeps an [`Entry`] per record line, the second
+//! writes the tree depth first, reading each record's line back by its offset.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::line;
+use super::{head, record, Run};
+use crate::record::{Record, Status};
+use crate::sink::tree::{self, Entries, Index, NewEntry, Nodes};
+use crate::Error;
+
+/// Writes the document of the journal at `path` to `out` (indented). An error of `out` is
+/// [`Error::Output`].
+pub(crate) fn write<W: Write>(path: &Path, out: &mut W) -> Result<(), Error> {
+    let read_error = |e| Error::io("read the journal", path, e);
+    let mut file = File::open(path).map_err(read_error)?;
+    let (run, entries, len) = scan(&mut file).map_err(read_error)?;
+    let mut nodes = JournalNodes {
+        index: Index::build(entries),
+        lines: Lines::new(file, len),
+        record: None,
+        thread: String::new(),
+        failed: None,
+    };
+    let info = run.info(&run.workflow, &run.run_id);
+    match tree::write_nodes(&mut nodes, &info, true, out) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(match nodes.failed.take() {
+            Some(e) => read_error(e),
+            None => Error::Output { source: e },
+        }),
+    }
+}
+
+/// The first pass: the run's header and end, an entry per record line, and how many bytes
+/// were read (the second pass reads no further, so lines appended since are left out).
+fn scan(file: &mut File) -> io::Result<(Run, Entries, u64)> {
+    let mut scan = Scan::default();
+    // Lines are read where they lie in the buffer; a line longer than it makes it grow.
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = match file.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+        let mut at = 0;
+        while let Some(end) = newline(&buf[at..filled]) {
+            scan.line(&buf[at..at + end + 1])?;
+            at += end + 1;
+            scan.offset += end as u64 + 1;
+        }
+        if n == 0 {
+            // The last line, without its newline.
+            if at < filled {
+                scan.line(&buf[at..filled])?;
+                scan.offset += (filled - at) as u64;
+            }
+            break;
+        }
+        buf.copy_within(at..filled, 0);
+        filled -= at;
+    }
+    Ok((scan.run, scan.entries, scan.offset))
+}
+
+/// Open notices kept track of at most, to put their record's close in their place.
+const OPEN_NOTICES: usize = 4096;
+
+#[derive(Default)]
+struct Scan {
+    run: Run,
+    entries: Entries,
+    offset: u64,
+    /// The open notices (of iterations and interactions) whose close hasn't come yet, by id,
+    /// and their place in `entries`: the close takes it, as the assembly would keep the close
+    /// and drop the notice. Saves an entry for every record that has an open notice.
+    open: HashMap<u64, usize>,
+}
+
+impl Scan {
+    /// Takes in a header or end line, or makes the entry of a record line.
+    fn line(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let Some(line) = line::parse(bytes) else {
+            return Ok(());
+        };
+        if self.run.read(&line) {
+            return Ok(());
+        }
+        let Some(h) = head(&line) else {
+            return Ok(());
+        };
+        self.run.saw(h.start, h.end);
+        let e = NewEntry {
+            id: h.id,
+            parent: h.parent,
+            kind: h.kind,
+            status: h.status,
+            start: h.start,
+            location: self.offset,
+        };
+        // Id 0 is no record's (an event without id, or a corrupt line): never in place of one.
+        let placed = if e.status == Status::Incomplete && e.id != 0 {
+            let place = self.entries.push(&e);
+            if let (Some(place), true) = (place, self.open.len() < OPEN_NOTICES) {
+                self.open.insert(e.id, place);
+            }
+            place.map(drop)
+        } else if let Some(place) = self.open.remove(&e.id).filter(|_| e.id != 0) {
+            self.entries.replace(place, &e)
+        } else {
+            self.entries.push(&e).map(drop)
+        };
+        placed.ok_or_else(|| {
+            io::Error::other("too big to index: more records or bytes than one document can hold")
+        })
+    }
+}
+
+/// The records of an index, read back from the journal as the walk reaches them.
+struct JournalNodes {
+    index: Index,
+    lines: Lines,
+    /// The record last read, and its thread's name.
+    record: Option<Record>,
+    thread: String,
+    /// Why the journal couldn't be read in the second pass.
+    failed: Option<io::Error>,
+}
+
+impl Nodes for JournalNodes {
+    fn index(&self) -> &Index {
+        &self.index
+    }
+
+    fn record(&mut self, node: u32) -> io::Result<(&Record, &str)> {
+        let kind = self.index.kind(node);
+        let thread = &mut self.thread;
+        let read = self.lines.line_at(self.index.location(node)).map(|bytes| {
+            let line = line::parse(bytes)?;
+            let rec = record(&line, 0).filter(|r| r.kind == kind)?;
+            thread.clear();
+            thread.push_str(line.thread.str().unwrap_or("?"));
+            Some(rec)
+        });
+        match read {
+            Ok(Some(rec)) => Ok((self.record.insert(rec), &self.thread)),
+            Ok(None) => Err(self.fail(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the journal changed while it was read",
+            ))),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+}
+
+impl JournalNodes {
+    /// Keeps the reason the journal couldn't be read; the walk stops with an error of its own.
+    fn fail(&mut self, e: io::Error) -> io::Error {
+        self.failed = Some(e);
+        io::Error::other("the journal could not be read")
+    }
+}
+
+/// Bytes read at once; a line that crosses a block is read on its own.
+const BLOCK: usize = 128 << 10;
+/// Blocks kept: the walk goes back and forth within a few (a record's line comes after its
+/// children's, as it closes after them).
+const BLOCKS: usize = 8;
+
+/// Lines of a file read by offset, through a few cached blocks.
+pub(super) struct Lines {
+    file: File,
+    /// Bytes a block holds ([`BLOCK`]; tests use small ones).
+    block: u64,
+    /// Bytes of the file that count: what the first pass read.
+    len: u64,
+    /// (block number, last use), and the block's bytes.
+    blocks: Vec<(u64, u64, Vec<u8>)>,
+    uses: u64,
+    /// A line that crosses blocks.
+    long: Vec<u8>,
+}
+
+impl Lines {
+    pub(super) fn new(file: File, len: u64) -> Lines {
+        Lines::with_blocks_of(file, len, BLOCK)
+    }
+
+    pub(super) fn with_blocks_of(file: File, len: u64, block: usize) -> Lines {
+        Lines {
+            file,
+            block: block as u64,
+            len,
+            blocks: Vec::with_capacity(BLOCKS),
+            uses: 0,
+            long: Vec::new(),
+        }
+    }
+
+    /// The line at `offset`, without its newline.
+    pub(super) fn line_at(&mut self, offset: u64) -> io::Result<&[u8]> {
+        let mut number = offset / self.block;
+        let b = self.block(number)?;
+        let from = (offset % self.block) as usize;
+        let rest = self.blocks[b].2.get(from..).unwrap_or_default();
+        let found = newline(rest);
+        if found.is_some() || self.end_of(number, b) >= self.len {
+            let rest = &self.blocks[b].2[from..];
+            return Ok(&rest[..found.unwrap_or(rest.len())]);
+        }
+        // The line goes on in the next blocks (which the next lines are in too).
+        self.long.clear();
+        self.long.extend_from_slice(rest);
+        loop {
+            number += 1;
+            let b = self.block(number)?;
+            let bytes = &self.blocks[b].2;
+            match newline(bytes) {
+                Some(end) => {
+                    self.long.extend_from_slice(&bytes[..end]);
+                    break;
+                }
+                None => self.long.extend_from_slice(bytes),
+            }
+            if self.end_of(number, b) >= self.len {
+                break;
+            }
+        }
+        Ok(&self.long)
+    }
+
+    /// Where block `number`, in slot `b`, ends in the file.
+    fn end_of(&self, number: u64, b: usize) -> u64 {
+        number * self.block + self.blocks[b].2.len() as u64
+    }
+
+    /// The cache's slot holding block `number`, read in if it isn't there.
+    fn block(&mut self, number: u64) -> io::Result<usize> {
+        self.uses += 1;
+        if let Some(i) = self.blocks.iter().position(|(n, _, _)| *n == number) {
+            self.blocks[i].1 = self.uses;
+            return Ok(i);
+        }
+        let slot = if self.blocks.len() < BLOCKS {
+            self.blocks.push((number, 0, Vec::new()));
+            self.blocks.len() - 1
+        } else {
+            let oldest = self.blocks.iter().enumerate().min_by_key(|(_, b)| b.1);
+            oldest.map_or(0, |(i, _)| i)
+        };
+        let at = number * self.block;
+        let size = (self.len.saturating_sub(at)).min(self.block) as usize;
+        let (n, used, bytes) = &mut self.blocks[slot];
+        // Marked unused until read whole, so that a failed read leaves no stale block.
+        *n = u64::MAX;
+        bytes.resize(size, 0);
+        read_at(&mut self.file, at, bytes)?;
+        *n = number;
+        *used = self.uses;
+        Ok(slot)
+    }
+}
+
+/// Where the first `\n` in `bytes` is: eight bytes at a time (the classic test for a zero
+/// byte in a word), as lines are a few hundred bytes long.
+pub(super) fn newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ NEWLINES;
+        // The lowest byte flagged is the first that is zero (a borrow only flags bytes above).
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return Some(at + zero.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder().iter().position(|&c| c == b'\n');
+    tail.map(|i| at + i)
+}
+
+fn read_at(file: &mut File, at: u64, buf: &mut [u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(buf).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(e.kind(), "the journal got shorter while it was read")
+        } else {
+            e
+        }
+    })
+}
