@@ -450,9 +450,18 @@ fn assemble(parts: Vec<Part>) -> Result<Run, serde_json::Error> {
     }
 }
 
+impl Drop for Run {
+    /// Drops the records one at a time, not by recursion: a run thousands of records deep
+    /// drops on a small stack too. (Here, beside the reader of deep runs, whose types it
+    /// uses: the model itself needs nothing from this file.)
+    fn drop(&mut self) {
+        drop_flat(self);
+    }
+}
+
 /// Drops the records below `run` one at a time, each once its children were moved out, so
 /// that a tree thousands of records deep is not dropped by recursion as deep.
-pub(super) fn drop_flat(run: &mut Run) {
+fn drop_flat(run: &mut Run) {
     let mut todo: Vec<Built> = Vec::new();
     let take = |lists: Lists<'_>, todo: &mut Vec<Built>| {
         let (iterations, interactions, actions, events) = lists;

@@ -106,14 +106,6 @@ pub struct Run {
     pub usage_by_model: BTreeMap<String, Usage>,
 }
 
-impl Drop for Run {
-    /// Drops the records one at a time, not by recursion: a run thousands of records deep
-    /// drops on a small stack too.
-    fn drop(&mut self) {
-        super::deep::drop_flat(self);
-    }
-}
-
 /// One turn of the workflow's loop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Iteration {

@@ -12,7 +12,13 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::line::{Entries, Line, Scalar};
+use super::line::{by_serde, Entries, Line, Scalar};
+
+/// A line as a [`Line`], or `None` if it is not one JSON object: by hand when it has the
+/// journal's own shape ([`line`]), else by serde.
+pub(super) fn parse(line: &[u8]) -> Option<Line<'_>> {
+    self::line(line).or_else(|| by_serde(line))
+}
 
 /// The record line `bytes`, if it has the journal's own shape and is whole.
 pub(super) fn line(bytes: &[u8]) -> Option<Line<'_>> {

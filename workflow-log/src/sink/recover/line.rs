@@ -62,12 +62,6 @@ pub(super) struct Line<'a> {
     pub(super) error_chain: Option<Vec<String>>,
 }
 
-/// A line as a [`Line`], or `None` if it is not one JSON object: by hand when it has the
-/// journal's own shape (see [`fast`](super::fast)), else by serde.
-pub(super) fn parse(line: &[u8]) -> Option<Line<'_>> {
-    super::fast::line(line).or_else(|| by_serde(line))
-}
-
 /// A line as a [`Line`], read by serde's derived visitor.
 pub(super) fn by_serde(line: &[u8]) -> Option<Line<'_>> {
     serde_json::from_slice(line).ok()

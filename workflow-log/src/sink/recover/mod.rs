@@ -188,7 +188,7 @@ struct Reader {
 
 impl Reader {
     fn line(&mut self, line: &[u8]) {
-        let Some(line) = line::parse(line) else {
+        let Some(line) = fast::parse(line) else {
             return;
         };
         if self.run.read(&line) {

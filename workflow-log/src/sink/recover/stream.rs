@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::line;
+use super::fast;
 use super::{head, record, Run};
 use crate::record::{Record, Status};
 use crate::sink::tree::{self, Entries, Index, NewEntry, Nodes};
@@ -90,7 +90,7 @@ struct Scan {
 impl Scan {
     /// Takes in a header or end line, or makes the entry of a record line.
     fn line(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let Some(line) = line::parse(bytes) else {
+        let Some(line) = fast::parse(bytes) else {
             return Ok(());
         };
         if self.run.read(&line) {
@@ -146,7 +146,7 @@ impl Nodes for JournalNodes {
         let kind = self.index.kind(node);
         let thread = &mut self.thread;
         let read = self.lines.line_at(self.index.location(node)).map(|bytes| {
-            let line = line::parse(bytes)?;
+            let line = fast::parse(bytes)?;
             let rec = record(&line, 0).filter(|r| r.kind == kind)?;
             thread.clear();
             thread.push_str(line.thread.str().unwrap_or("?"));
