@@ -128,7 +128,8 @@ fn median(values: &[f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Runs one recovery in a child process: its wall time and CPU time (s) and peak RSS (MB).
+/// Runs one recovery in a child process: its wall time and CPU time (s) and peak RSS (MB of
+/// 10^6 bytes).
 fn run_child(mode: &str, journal: &Path, dir: &Path) -> (f64, f64, f64) {
     // Not timed: replacing the last run's file would free its blocks in the rename.
     std::fs::remove_file(dir.join("recovered.json")).ok();
@@ -152,7 +153,8 @@ fn run_child(mode: &str, journal: &Path, dir: &Path) -> (f64, f64, f64) {
     let wall = fields.next().expect("wall");
     let cpu = fields.next().expect("cpu");
     let peak_kb = fields.next().expect("peak");
-    (wall, cpu, peak_kb / 1024.0)
+    // `VmHWM` counts kibibytes; MB here are 10^6 bytes, as for the journal.
+    (wall, cpu, peak_kb * 1024.0 / 1e6)
 }
 
 /// In the child: one recovery, then "<wall seconds> <CPU seconds> <VmHWM kB>" on stdout.

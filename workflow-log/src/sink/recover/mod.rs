@@ -126,11 +126,11 @@ pub fn recover_to_file(journal: &Path, out: &Path) -> Result<(), Error> {
 /// `out`, indented as [`WorkflowGuard::finish`](crate::WorkflowGuard::finish) writes it.
 ///
 /// Made for journals of any size: it reads the journal twice and keeps neither its records
-/// nor a `serde_json::Value` in memory. The first pass keeps 32 bytes per record line (ids,
-/// start time, kind and where the line is), from which the tree is assembled; the second
-/// writes the document depth first, reading each record's line back from the file as it is
-/// reached. Memory is that index, a few MiB of buffers and the longest line, and the nesting
-/// depth costs heap, not stack. Each payload is written as the journal holds it, so a payload
+/// nor a `serde_json::Value` in memory. The first pass keeps 24 bytes per record line (32 if
+/// an id needs more than 32 bits: ids, start time, kind and where the line is), from which
+/// the tree is assembled; the second writes the document depth first, reading each record's
+/// line back from the file as it is reached. Memory is that index, a few MiB of buffers and
+/// the longest line, and the nesting depth costs heap, not stack. Each payload is written as the journal holds it, so a payload
 /// deeper than serde_json's parser allows is written whole.
 ///
 /// A journal still being written can be read: lines appended after the first pass are left

@@ -1,5 +1,5 @@
 //! A journal's document written in two passes over the file, in memory that stays small
-//! whatever the journal's size: the first keeps an [`Entry`] per record line, the second
+//! whatever the journal's size: the first keeps an index entry per record line, the second
 //! writes the tree depth first, reading each record's line back by its offset.
 
 use std::collections::HashMap;

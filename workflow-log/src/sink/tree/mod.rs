@@ -1,5 +1,5 @@
 //! The one place where flat records become the nested JSON of a run: `finish`, `capture` and
-//! `recover` nest records with one [`Index`] and write them with one [`walk`], whether the
+//! `recover` nest records with one [`Index`] and write them with one [`walk()`], whether the
 //! records are in memory ([`Tree`]) or read back from a journal.
 //!
 //! Nothing here recurses, so a deeply recursive agent can't overflow the stack of the thread
