@@ -130,8 +130,8 @@ pub fn recover_to_file(journal: &Path, out: &Path) -> Result<(), Error> {
 /// an id needs more than 32 bits: ids, start time, kind and where the line is), from which
 /// the tree is assembled; the second writes the document depth first, reading each record's
 /// line back from the file as it is reached. Memory is that index, a few MiB of buffers and
-/// the longest line, and the nesting depth costs heap, not stack. Each payload is written as the journal holds it, so a payload
-/// deeper than serde_json's parser allows is written whole.
+/// the longest line, and the nesting depth costs heap, not stack. Each payload is written as
+/// the journal holds it, so a payload deeper than serde_json's parser allows is written whole.
 ///
 /// A journal still being written can be read: lines appended after the first pass are left
 /// out. An `Err` is a journal that can't be read (or got shorter between the passes), or
