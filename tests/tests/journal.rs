@@ -389,6 +389,53 @@ fn a_lossy_journal_never_waits_and_finish_counts_exactly_what_it_dropped() {
     );
 }
 
+/// Lossy into a regular file: whatever the journal took is read back from it by `finish`, the
+/// rest was kept in memory; the nested file has every step once, each under its thread's
+/// interaction, and `finish` counts exactly the records the journal lacks.
+#[test]
+fn a_lossy_file_journal_and_the_records_it_dropped_make_one_nested_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Workflow::builder("lossy_file")
+        .logs_dir(dir.path())
+        .lossy(true)
+        .journal_queue(1)
+        .start()
+        .unwrap();
+    let journal = log.journal_path().unwrap();
+    let total = THREADS * PER_THREAD as usize;
+    let progress = Arc::new(AtomicUsize::new(0));
+    {
+        let _entered = log.enter();
+        let _it = workflow_log::iteration().start();
+        for p in log_from_threads(&Context::current(), &progress) {
+            p.join().unwrap();
+        }
+    }
+    let nested = log.path().unwrap();
+    let result = log.finish();
+    let doc = read_log(&nested);
+    assert_eq!(all_steps(&doc), (0..total as u64).collect::<Vec<_>>());
+    let iteration = &doc["iterations"][0];
+    for agent in children(iteration, "interactions") {
+        let t: u64 = agent["agent_name"].as_str().unwrap()["agent_".len()..]
+            .parse()
+            .unwrap();
+        let steps: Vec<u64> = children(agent, "actions")
+            .iter()
+            .map(|a| a["input_data"]["seq"].as_u64().unwrap())
+            .collect();
+        let own: Vec<u64> = (t * PER_THREAD..(t + 1) * PER_THREAD).collect();
+        assert_eq!(steps, own, "agent_{t}'s steps, in the order they ran");
+    }
+    let lines = read_journal(&journal);
+    let missing = expected_lines(&doc) - lines.len();
+    match result {
+        Ok(_) => assert_eq!(missing, 0),
+        Err(Error::RecordsLost { count, .. }) => assert_eq!(count as usize, missing),
+        Err(other) => panic!("expected RecordsLost, got {other:?}"),
+    }
+}
+
 /// A consumer can tail the journal while the run goes on: after each `flush()`, every complete
 /// line is a whole record, and the new step is there.
 #[test]

@@ -157,6 +157,20 @@ mod tsc {
     }
 }
 
+/// Ticks read back from a journal are nanoseconds from its start, shifted so that earlier ones
+/// stay positive. The shift is whole microseconds, like a live workflow's anchor, so that
+/// durations come out as they do in the nested file.
+const JOURNAL_ZERO: i128 = (1 << 62) / 1000 * 1000;
+
+/// No run lasts a century: offsets beyond it are corrupt, and are clamped to it so that every
+/// time written stays within four-digit years.
+const MAX_OFFSET_NS: i128 = 100 * 366 * 86_400 * 1_000_000_000;
+
+/// The tick of a journal line's time, `ns` nanoseconds from the journal's start.
+pub(crate) fn journal_tick(ns: i128) -> u64 {
+    (JOURNAL_ZERO + ns.clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS)) as u64
+}
+
 /// Maps ticks to UTC wall-clock times: the wall clock is read once, when the workflow starts, so
 /// every record's times keep the monotonic clock's order.
 #[derive(Clone, Copy, Debug)]
@@ -189,6 +203,18 @@ impl Anchor {
             tick,
             scaled: false,
         }
+    }
+
+    /// The anchor of ticks read back from a journal that started at `wall` (see
+    /// [`journal_tick`]).
+    pub(crate) fn journal(wall: DateTime<Utc>) -> Self {
+        Anchor::from_parts(wall, journal_tick(0))
+    }
+
+    /// `tick` of this anchor's clock as the tick a journal line gives back (see
+    /// [`journal_tick`]): what a record read back from the journal has.
+    pub(crate) fn journal_tick_of(&self, tick: u64) -> u64 {
+        journal_tick(self.ns(tick).into())
     }
 
     pub(crate) fn wall(&self) -> DateTime<Utc> {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,8 +17,9 @@ use crate::level::Filter;
 use crate::record::{thread_names, Record, Status};
 use crate::sink::collector::Collector;
 use crate::sink::journal::{self, Journal};
+use crate::sink::recover::{self, Failed};
 use crate::sink::tree::{self, RunInfo};
-use crate::util::create_private;
+use crate::util::{create_private, report};
 use crate::Error;
 
 /// What a workflow starts with: the builder's settings, resolved.
@@ -48,13 +49,16 @@ impl LiveWorkflow {
     }
 
     /// Closes what this thread still holds for the workflow, stops the journal, and collects
-    /// every record.
+    /// every record: those the journal wrote as the lines to read back, the others in memory.
     /// Returns them with the run's end tick, the same in the journal and in the nested JSON.
-    fn collect(&self, status: Status) -> (Vec<Record>, Option<journal::Report>, u64) {
+    fn collect(&self, status: Status) -> (Collected, Option<journal::Report>, u64) {
         self.flush_epoch.fetch_add(1, Ordering::Relaxed);
         thread::flush_for(self);
         let end = clock::now();
-        let mut report = self.journal.as_ref().map(|j| j.finish(status, end));
+        let (mut report, written) = match self.journal.as_ref().map(|j| j.finish(status, end)) {
+            Some((report, written)) => (Some(report), written),
+            None => (None, None),
+        };
         // Threads may still hand records over: those the collector takes from here on are in
         // neither file, and those it took without the journal are counted.
         let (records, unjournaled) = self.collector.take();
@@ -66,7 +70,18 @@ impl LiveWorkflow {
                     .get_or_insert_with(|| journal.why_not_taken().to_owned());
             }
         }
-        (records, report, end)
+        let collected = Collected {
+            written,
+            records,
+            names: thread_names(),
+        };
+        (collected, report, end)
+    }
+
+    /// Why the journal could not be read back: an error naming it.
+    fn read_back_error(&self, e: std::io::Error) -> Error {
+        let path = self.journal.as_ref().map(|j| j.path.as_path());
+        Error::io("read back the journal", path.unwrap_or(Path::new("")), e)
     }
 
     /// Starts a workflow (and its journal's writer) and registers it as live.
@@ -114,9 +129,27 @@ impl LiveWorkflow {
             let info = self.run_info(status, clock::now());
             return tree::to_value(&info, Vec::new(), Vec::new());
         }
-        let (records, _, end) = self.collect(status);
+        let (collected, _, end) = self.collect(status);
         registry::unregister(self.serial);
-        tree::to_value(&self.run_info(status, end), records, thread_names())
+        let info = self.run_info(status, end);
+        let Collected {
+            written,
+            records,
+            names,
+        } = collected;
+        match written {
+            None => tree::to_value(&info, records, names),
+            Some(written) => match recover::finished_value(written, records, names, &info) {
+                Ok(value) => value,
+                Err(e) => {
+                    let why = match e {
+                        Failed::Journal(e) | Failed::Output(e) => self.read_back_error(e),
+                    };
+                    report(format_args!("{why}"));
+                    tree::to_value(&info, Vec::new(), Vec::new())
+                }
+            },
+        }
     }
 
     /// Ends the workflow and writes its nested JSON file (through a temp file and a rename);
@@ -127,7 +160,7 @@ impl LiveWorkflow {
                 workflow: self.name.clone(),
             });
         }
-        let (records, report, end) = self.collect(status);
+        let (collected, report, end) = self.collect(status);
         registry::unregister(self.serial);
         let info = self.run_info(status, end);
         let Output::File { dir, stem } = &self.output else {
@@ -135,16 +168,33 @@ impl LiveWorkflow {
         };
         let path = dir.join(format!("{stem}.json"));
         let tmp = dir.join(format!(".{stem}.json.tmp"));
-        let write = || -> std::io::Result<()> {
-            let file = create_private(&tmp, true)?;
+        let write = || -> Result<(), Failed> {
+            let file = create_private(&tmp, true).map_err(Failed::Output)?;
             let mut out = BufWriter::with_capacity(1 << 16, file);
-            tree::write(&info, records, thread_names(), self.pretty, &mut out)?;
-            out.flush()?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+            let Collected {
+                written,
+                records,
+                names,
+            } = collected;
+            match written {
+                Some(written) => {
+                    recover::write_finished(written, records, names, &info, self.pretty, &mut out)?
+                }
+                None => tree::write(&info, records, names, self.pretty, &mut out)
+                    .map_err(Failed::Output)?,
+            }
+            out.flush().map_err(Failed::Output)?;
+            let file = out
+                .into_inner()
+                .map_err(|e| Failed::Output(e.into_error()))?;
+            file.sync_all().map_err(Failed::Output)
         };
         if let Err(e) = write() {
             let _ = fs::remove_file(&tmp);
-            return Err(Error::io("write", &tmp, e));
+            return Err(match e {
+                Failed::Output(e) => Error::io("write", &tmp, e),
+                Failed::Journal(e) => self.read_back_error(e),
+            });
         }
         fs::rename(&tmp, &path).map_err(|e| Error::io("rename the temp file to", &path, e))?;
         if let Some(report) = report.filter(|r| r.lost > 0) {
@@ -161,6 +211,14 @@ impl LiveWorkflow {
         }
         Ok(path)
     }
+}
+
+/// A finished workflow's records: the lines its journal wrote, if they can be read back, and
+/// the records kept in memory (all of them, without such a journal), with the threads' names.
+struct Collected {
+    written: Option<journal::Written>,
+    records: Vec<Record>,
+    names: Vec<Arc<str>>,
 }
 
 /// On a panic (also under `panic = "abort"`, where no guard's `Drop` will run), hand this

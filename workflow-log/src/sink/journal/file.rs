@@ -109,6 +109,21 @@ impl LineFile {
         Lost { lines, error }
     }
 
+    /// Where the next line pushed will start in the file, once written.
+    pub(super) fn next_offset(&self) -> u64 {
+        self.len + self.buf.len() as u64
+    }
+
+    /// Whether lines wait to be written.
+    pub(super) fn pending(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Bytes at the start of the file that are whole lines.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
     /// `fsync` of what was written.
     pub(super) fn sync_data(&self) -> io::Result<()> {
         self.file.sync_data()

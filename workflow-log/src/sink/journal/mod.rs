@@ -7,6 +7,7 @@
 //! `{"end": "<status>", "end_ns": ...}`. Times are nanoseconds from the header's `start_time`.
 //! [`recover`](crate::recover) reads it back.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use super::collector::Collector;
 use crate::capture::escape_into;
 use crate::clock::{self, Anchor};
 use crate::record::{Record, Status};
+use crate::sink::tree::{Entries, Placer};
 use crate::util::{create_private, lock};
 use crate::Error;
 
@@ -99,12 +101,21 @@ pub(crate) struct Report {
     pub(crate) error: Option<String>,
 }
 
+/// What a journal wrote, for `finish` to read its records back from instead of keeping them in
+/// memory: the journal opened for reading, how many bytes of it are whole lines, and an entry
+/// per record line.
+pub(crate) struct Written {
+    pub(crate) file: File,
+    pub(crate) len: u64,
+    pub(crate) entries: Entries,
+}
+
 /// A running journal.
 pub(crate) struct Journal {
     pub(crate) path: PathBuf,
     tx: SyncSender<Msg>,
     lossy: bool,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<JoinHandle<Option<Written>>>>,
     notices: Arc<Notices>,
 }
 
@@ -150,6 +161,7 @@ impl Journal {
         line.push_str("\",\"start_time\":\"");
         line.push_str(&clock::rfc3339(header.anchor.wall()));
         line.push_str("\"}\n");
+        let readback = open_to_read(&file, &path);
         let mut out = LineFile::new(file);
         // Written now so that a crash before the first record still leaves a readable journal.
         out.push(line.as_bytes())
@@ -160,6 +172,11 @@ impl Journal {
         let writer = Writer {
             notices: notices.clone(),
             out,
+            leave: readback.is_some(),
+            readback,
+            entries: Placer::default(),
+            pending: Vec::new(),
+            keep: Vec::new(),
             durability: opts.durability,
             anchor: header.anchor,
             names: Vec::new(),
@@ -253,8 +270,9 @@ impl Journal {
         }
     }
 
-    /// Writes the last line, stops the writer and says what was lost.
-    pub(crate) fn finish(&self, status: Status, end: u64) -> Report {
+    /// Writes the last line, stops the writer and says what was lost, and what the records
+    /// can be read back from (`None`: they all went to the collector).
+    pub(crate) fn finish(&self, status: Status, end: u64) -> (Report, Option<Written>) {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
         let report = if self
             .tx
@@ -275,10 +293,10 @@ impl Journal {
                 error: Some("the journal writer stopped".into()),
             }
         };
-        if let Some(thread) = lock(&self.thread).take() {
-            let _ = thread.join();
-        }
-        report
+        let written = lock(&self.thread)
+            .take()
+            .and_then(|thread| thread.join().ok().flatten());
+        (report, written)
     }
 
     /// Why records the journal did not take are missing from it.
@@ -289,6 +307,24 @@ impl Journal {
             "they were handed over as the run ended"
         }
     }
+}
+
+/// The journal just created as `file`, opened again for reading, if it is a regular file (not a
+/// pipe or a device) and `path` still names it.
+fn open_to_read(file: &File, path: &Path) -> Option<File> {
+    let ours = file.metadata().ok().filter(|m| m.is_file())?;
+    let read = File::open(path).ok()?;
+    let theirs = read.metadata().ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (ours.dev(), ours.ino()) != (theirs.dev(), theirs.ino()) {
+            return None;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (ours, theirs);
+    Some(read)
 }
 
 /// The journal path for a nested file's stem.

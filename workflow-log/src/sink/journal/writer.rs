@@ -1,21 +1,35 @@
 //! The journal's writer thread, and the encoding of one record as one line.
 
 use std::fmt::Write as _;
+use std::fs::File;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::file::{LineFile, Lost};
-use super::{Durability, Msg, Notices, Report, POLL};
+use super::{Durability, Msg, Notices, Report, Written, POLL};
 use crate::capture::escape_into;
 use crate::clock::Anchor;
 use crate::record::{thread_names, Record, Usage};
 use crate::sink::collector::Collector;
+use crate::sink::tree::{NewEntry, Placer, IN_MEMORY};
 use crate::util::lock;
 
 pub(super) struct Writer {
     pub(super) notices: Arc<Notices>,
     pub(super) out: LineFile,
+    /// The journal opened for reading, if `finish` can read records back from it (`None`: a
+    /// pipe or a device).
+    pub(super) readback: Option<File>,
+    /// Whether records written are left as entries (the record dropped): while `readback` is
+    /// there and no write failed. Else every record goes on to the collector.
+    pub(super) leave: bool,
+    /// The entries of the record lines written.
+    pub(super) entries: Placer,
+    /// Records whose lines wait to be written, and where each line starts.
+    pub(super) pending: Vec<(u64, Record)>,
+    /// Records to hand on to the collector.
+    pub(super) keep: Vec<Record>,
     pub(super) durability: Durability,
     pub(super) anchor: Anchor,
     pub(super) names: Vec<Arc<str>>,
@@ -25,7 +39,9 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn run(mut self, rx: Receiver<Msg>) {
+    /// Writes until the journal ends; returns what `finish` reads the records back from, if it
+    /// can.
+    pub(super) fn run(mut self, rx: Receiver<Msg>) -> Option<Written> {
         // A message taken while looking for more batches to write with the last one.
         let mut next: Option<Msg> = None;
         loop {
@@ -47,15 +63,14 @@ impl Writer {
                 Err(RecvTimeoutError::Disconnected) => {
                     self.write_notices(true);
                     self.write_out();
-                    return;
+                    return None;
                 }
             };
             match msg {
                 Msg::Batch(mut batch) => {
                     // Open notices first: a record's children may be in this batch.
                     self.write_notices(false);
-                    self.write_batch(&batch);
-                    self.collector.deliver(&mut batch);
+                    self.write_batch(&mut batch);
                     self.collector.recycle(batch);
                     // Batches already waiting go out in the same write: one system call for a
                     // burst of small hand-overs, each still written as soon as it is read.
@@ -103,7 +118,12 @@ impl Writer {
                             self.collector.deliver_unjournaled(&mut batch);
                         }
                     }
-                    return;
+                    let len = self.out.len();
+                    return self.readback.take().map(|file| Written {
+                        file,
+                        len,
+                        entries: std::mem::take(&mut self.entries).into_entries(),
+                    });
                 }
             }
         }
@@ -126,8 +146,8 @@ impl Writer {
         }
     }
 
-    /// Writes the open notices handed over since the last look, and passes them on to the
-    /// collector; `close`: none are taken after this.
+    /// Writes the open notices handed over since the last look, as [`write_batch`]
+    /// (Self::write_batch) does; `close`: none are taken after this.
     fn write_notices(&mut self, close: bool) {
         let mut notices = {
             let mut queue = lock(&self.notices.queue);
@@ -135,27 +155,74 @@ impl Writer {
             std::mem::take(&mut queue.0)
         };
         if !notices.is_empty() {
-            self.write_batch(&notices);
-            self.collector.deliver(&mut notices);
+            self.write_batch(&mut notices);
         }
     }
 
-    fn write_batch(&mut self, batch: &[Record]) {
-        for rec in batch {
+    /// Writes a line for each record of `batch` (emptying it): a record whose line is written
+    /// leaves only its entry behind, if `finish` can read it back, and else goes on to the
+    /// collector.
+    fn write_batch(&mut self, batch: &mut Vec<Record>) {
+        for rec in batch.drain(..) {
             if rec.thread as usize >= self.names.len() {
                 self.names = thread_names();
             }
             self.line.clear();
-            encode(rec, &self.anchor, &self.names, &mut self.line);
-            let pushed = self.out.push(self.line.as_bytes());
-            self.count(pushed);
+            encode(&rec, &self.anchor, &self.names, &mut self.line);
+            if self.leave {
+                self.pending.push((self.out.next_offset(), rec));
+                let pushed = self.out.push(self.line.as_bytes());
+                self.settle(pushed);
+            } else {
+                let pushed = self.out.push(self.line.as_bytes());
+                self.count(pushed);
+                self.keep.push(rec);
+            }
+        }
+        self.collector.deliver(&mut self.keep);
+    }
+
+    /// After lines were pushed or written: the records whose lines are in the file are left
+    /// as entries. Once a write failed, the records of the lines it lost, and every record
+    /// after them, go to the collector: the nested file still gets them.
+    fn settle(&mut self, result: Result<(), Lost>) {
+        match result {
+            Ok(()) if self.out.pending() => {}
+            Ok(()) => self.leave_entries(self.pending.len()),
+            Err(lost) => {
+                let written = self.pending.len().saturating_sub(lost.lines as usize);
+                self.leave_entries(written);
+                self.keep.extend(self.pending.drain(..).map(|(_, rec)| rec));
+                // Offsets past a failed write can't be trusted (a line may have been torn).
+                self.leave = false;
+                self.count(Err(lost));
+            }
+        }
+    }
+
+    /// Keeps the entries of the first `n` pending records (written), and drops the records.
+    fn leave_entries(&mut self, n: usize) {
+        for (at, rec) in self.pending.drain(..n) {
+            let entry = NewEntry {
+                id: rec.id,
+                parent: rec.parent,
+                kind: rec.kind,
+                status: rec.status,
+                start: self.anchor.journal_tick_of(rec.start),
+                location: at,
+            };
+            if at >= IN_MEMORY || self.entries.place(&entry).is_none() {
+                // Past what an index holds: kept whole instead.
+                self.keep.push(rec);
+            }
         }
     }
 
     /// Writes the lines gathered so far.
     fn write_out(&mut self) {
         let written = self.out.flush();
-        self.count(written);
+        self.settle(written);
+        self.collector.deliver(&mut self.keep);
     }
 
     fn sync(&mut self) {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::journal::JOURNAL_FORMAT;
 use super::tree::{self, RunInfo};
-use crate::clock::Anchor;
+use crate::clock::{self, Anchor};
 use crate::record::{ErrorText, Kind, LogLine, Name, Payload, Record, Status, Usage};
 use crate::util::{create_private, WriteBehind};
 use crate::{Error, Level};
@@ -23,6 +23,7 @@ mod stream;
 mod tests;
 
 use line::Line;
+pub(crate) use stream::{finished_value, write_finished, Failed};
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
 /// assembly as [`WorkflowGuard::finish`](crate::WorkflowGuard::finish).
@@ -56,17 +57,8 @@ pub fn recover(journal: &Path) -> Result<Value, Error> {
     Ok(from_bytes(&bytes))
 }
 
-/// Ticks are nanoseconds from the journal's start, shifted so that earlier ones stay positive.
-/// The shift is whole microseconds, like a live workflow's anchor, so that durations come out
-/// as they do in the nested file.
-const ZERO: i128 = (1 << 62) / 1000 * 1000;
-
-/// No run lasts a century: offsets beyond it are corrupt, and are clamped to it so that every
-/// time written stays within four-digit years.
-const MAX_OFFSET_NS: i128 = 100 * 366 * 86_400 * 1_000_000_000;
-
 fn tick(ns: i128) -> u64 {
-    (ZERO + ns.clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS)) as u64
+    clock::journal_tick(ns)
 }
 
 /// A start time from a header, if it is one a run can have (a century either way from it is
@@ -258,7 +250,7 @@ impl Run {
     fn info<'a>(&self, workflow: &'a str, run_id: &'a str) -> RunInfo<'a> {
         // A journal without a (readable) header: the document still needs a run id.
         let run_id = if run_id.is_empty() { "unknown" } else { run_id };
-        let anchor = Anchor::from_parts(self.wall.unwrap_or(DateTime::UNIX_EPOCH), tick(0));
+        let anchor = Anchor::journal(self.wall.unwrap_or(DateTime::UNIX_EPOCH));
         let (status, end) = self.end.unwrap_or((Status::Incomplete, self.last_tick));
         RunInfo {
             workflow,

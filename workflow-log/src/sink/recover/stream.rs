@@ -2,15 +2,17 @@
 //! whatever the journal's size: the first keeps an index entry per record line, the second
 //! writes the tree depth first, reading each record's line back by its offset.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::fast;
 use super::{head, record, Run};
-use crate::record::{Record, Status};
-use crate::sink::tree::{self, Entries, Index, NewEntry, Nodes};
+use crate::clock::Anchor;
+use crate::record::Record;
+use crate::sink::journal::Written;
+use crate::sink::tree::{self, Entries, Index, NewEntry, Nodes, Placer, RunInfo, IN_MEMORY};
 use crate::Error;
 
 /// Writes the document of the journal at `path` to `out` (indented). An error of `out` is
@@ -19,21 +21,91 @@ pub(crate) fn write<W: Write>(path: &Path, out: &mut W) -> Result<(), Error> {
     let read_error = |e| Error::io("read the journal", path, e);
     let mut file = File::open(path).map_err(read_error)?;
     let (run, entries, len) = scan(&mut file).map_err(read_error)?;
-    let mut nodes = JournalNodes {
-        index: Index::build(entries),
-        lines: Lines::new(file, len),
-        record: None,
-        thread: String::new(),
-        failed: None,
-    };
+    let mut nodes = JournalNodes::new(Index::build(entries), Lines::new(file, len));
     let info = run.info(&run.workflow, &run.run_id);
-    match tree::write_nodes(&mut nodes, &info, true, out) {
-        Ok(()) => Ok(()),
-        Err(e) => Err(match nodes.failed.take() {
-            Some(e) => read_error(e),
-            None => Error::Output { source: e },
-        }),
+    let written = tree::write_nodes(&mut nodes, &info, true, out);
+    nodes.result(written).map_err(|e| match e {
+        Failed::Journal(e) => read_error(e),
+        Failed::Output(source) => Error::Output { source },
+    })
+}
+
+/// Why a document read back from a journal could not be written.
+#[derive(Debug)]
+pub(crate) enum Failed {
+    /// The journal could not be read.
+    Journal(io::Error),
+    /// Writing the document failed.
+    Output(io::Error),
+}
+
+/// Writes the document of a run as `finish` ends it: its records are the lines its journal
+/// wrote (`written`) and `memory`, the ones the journal did not take (ticks of `live`'s anchor,
+/// threads named by `names`). Memory is `written`'s entries and the records of `memory`.
+pub(crate) fn write_finished<W: Write>(
+    written: Written,
+    mut memory: Vec<Record>,
+    names: Vec<Arc<str>>,
+    live: &RunInfo<'_>,
+    pretty: bool,
+    out: &mut W,
+) -> Result<(), Failed> {
+    let Written { file, len, entries } = written;
+    let mut nodes = finished_nodes(file, len, entries, &mut memory, live.anchor);
+    nodes.memory = memory;
+    nodes.names = names;
+    let info = journal_info(live);
+    let written = tree::write_nodes(&mut nodes, &info, pretty, out);
+    nodes.result(written)
+}
+
+/// [`write_finished`]'s document as a value.
+pub(crate) fn finished_value(
+    written: Written,
+    mut memory: Vec<Record>,
+    names: Vec<Arc<str>>,
+    live: &RunInfo<'_>,
+) -> Result<serde_json::Value, Failed> {
+    let Written { file, len, entries } = written;
+    let mut nodes = finished_nodes(file, len, entries, &mut memory, live.anchor);
+    nodes.memory = memory;
+    nodes.names = names;
+    let value = tree::nodes_to_value(&mut nodes, &journal_info(live));
+    nodes.result(value)
+}
+
+/// The run's fields in the time of its journal's lines.
+fn journal_info<'a>(live: &RunInfo<'a>) -> RunInfo<'a> {
+    RunInfo {
+        anchor: Anchor::journal(live.anchor.wall()),
+        end: live.anchor.journal_tick_of(live.end),
+        ..*live
     }
+}
+
+/// The index of a journal's entries and of `memory`'s records, whose ticks become the journal's.
+fn finished_nodes(
+    file: File,
+    len: u64,
+    mut entries: Entries,
+    memory: &mut [Record],
+    anchor: Anchor,
+) -> JournalNodes {
+    for (i, r) in memory.iter_mut().enumerate() {
+        r.start = anchor.journal_tick_of(r.start);
+        r.end = anchor.journal_tick_of(r.end);
+        let e = NewEntry {
+            id: r.id,
+            parent: r.parent,
+            kind: r.kind,
+            status: r.status,
+            start: r.start,
+            location: IN_MEMORY + i as u64,
+        };
+        // More records than an index holds can't be in memory (each is over 100 bytes).
+        let _ = entries.push(&e);
+    }
+    JournalNodes::new(Index::build(entries), Lines::new(file, len))
 }
 
 /// The first pass: the run's header and end, an entry per record line, and how many bytes
@@ -70,21 +142,14 @@ fn scan(file: &mut File) -> io::Result<(Run, Entries, u64)> {
         buf.copy_within(at..filled, 0);
         filled -= at;
     }
-    Ok((scan.run, scan.entries, scan.offset))
+    Ok((scan.run, scan.entries.into_entries(), scan.offset))
 }
-
-/// Open notices kept track of at most, to put their record's close in their place.
-const OPEN_NOTICES: usize = 4096;
 
 #[derive(Default)]
 struct Scan {
     run: Run,
-    entries: Entries,
+    entries: Placer,
     offset: u64,
-    /// The open notices (of iterations and interactions) whose close hasn't come yet, by id,
-    /// and their place in `entries`: the close takes it, as the assembly would keep the close
-    /// and drop the notice. Saves an entry for every record that has an open notice.
-    open: HashMap<u64, usize>,
 }
 
 impl Scan {
@@ -108,25 +173,14 @@ impl Scan {
             start: h.start,
             location: self.offset,
         };
-        // Id 0 is no record's (an event without id, or a corrupt line): never in place of one.
-        let placed = if e.status == Status::Incomplete && e.id != 0 {
-            let place = self.entries.push(&e);
-            if let (Some(place), true) = (place, self.open.len() < OPEN_NOTICES) {
-                self.open.insert(e.id, place);
-            }
-            place.map(drop)
-        } else if let Some(place) = self.open.remove(&e.id).filter(|_| e.id != 0) {
-            self.entries.replace(place, &e)
-        } else {
-            self.entries.push(&e).map(drop)
-        };
-        placed.ok_or_else(|| {
+        self.entries.place(&e).ok_or_else(|| {
             io::Error::other("too big to index: more records or bytes than one document can hold")
         })
     }
 }
 
-/// The records of an index, read back from the journal as the walk reaches them.
+/// The records of an index, read back from the journal as the walk reaches them (or kept in
+/// memory: locations from [`IN_MEMORY`] on).
 struct JournalNodes {
     index: Index,
     lines: Lines,
@@ -135,6 +189,9 @@ struct JournalNodes {
     thread: String,
     /// Why the journal couldn't be read in the second pass.
     failed: Option<io::Error>,
+    /// Records kept in memory, and the names of their threads.
+    memory: Vec<Record>,
+    names: Vec<Arc<str>>,
 }
 
 impl Nodes for JournalNodes {
@@ -144,8 +201,14 @@ impl Nodes for JournalNodes {
 
     fn record(&mut self, node: u32) -> io::Result<(&Record, &str)> {
         let kind = self.index.kind(node);
+        let location = self.index.location(node);
+        let in_memory = location.checked_sub(IN_MEMORY).map(|i| i as usize);
+        if let Some(i) = in_memory.filter(|i| *i < self.memory.len()) {
+            let r = &self.memory[i];
+            return Ok((r, self.names.get(r.thread as usize).map_or("?", |n| n)));
+        }
         let thread = &mut self.thread;
-        let read = self.lines.line_at(self.index.location(node)).map(|bytes| {
+        let read = self.lines.line_at(location).map(|bytes| {
             let line = fast::parse(bytes)?;
             let rec = record(&line, 0).filter(|r| r.kind == kind)?;
             thread.clear();
@@ -164,6 +227,26 @@ impl Nodes for JournalNodes {
 }
 
 impl JournalNodes {
+    fn new(index: Index, lines: Lines) -> JournalNodes {
+        JournalNodes {
+            index,
+            lines,
+            record: None,
+            thread: String::new(),
+            failed: None,
+            memory: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+
+    /// What the walk's `result` comes to: a failure is the journal's if reading it failed.
+    fn result<T>(&mut self, result: io::Result<T>) -> Result<T, Failed> {
+        result.map_err(|e| match self.failed.take() {
+            Some(e) => Failed::Journal(e),
+            None => Failed::Output(e),
+        })
+    }
+
     /// Keeps the reason the journal couldn't be read; the walk stops with an error of its own.
     fn fail(&mut self, e: io::Error) -> io::Error {
         self.failed = Some(e);

@@ -19,7 +19,7 @@ mod text;
 mod value;
 mod walk;
 
-pub(crate) use index::{Entries, Index, NewEntry};
+pub(crate) use index::{Entries, Index, NewEntry, Placer, IN_MEMORY};
 use text::Text;
 use value::ValueBuilder;
 use walk::walk;
@@ -146,6 +146,13 @@ pub(crate) fn to_value(info: &RunInfo<'_>, records: Vec<Record>, names: Vec<Arc<
     // Emitting into a value can't fail.
     let _ = walk(&mut Tree::assemble(records, names), info, &mut v);
     v.done.unwrap_or(Value::Null)
+}
+
+/// The nested JSON of the records `nodes` hold as a value; an `Err` is `nodes`' own.
+pub(crate) fn nodes_to_value<N: Nodes>(nodes: &mut N, info: &RunInfo<'_>) -> io::Result<Value> {
+    let mut v = ValueBuilder::default();
+    walk(nodes, info, &mut v)?;
+    Ok(v.done.unwrap_or(Value::Null))
 }
 
 /// A usage as the JSON text of its object.

@@ -8,6 +8,8 @@
 //! goes on, so that memory stays at that plus 4 bytes a record while it runs: no hash map, two
 //! in-place sorts, and every walk over the tree is a loop with a stack of its own.
 
+use std::collections::HashMap;
+
 use crate::record::{Kind, Status};
 
 mod slot;
@@ -17,6 +19,9 @@ use slot::{Narrow, Slot, Wide};
 /// Bits of an entry's location: up to 256 TiB of journal, or as many records.
 const LOC_BITS: u32 = 48;
 const LOC_MASK: u64 = (1 << LOC_BITS) - 1;
+/// Locations from here on are records kept in memory (at the location less this), the ones
+/// below byte offsets in a journal: `finish` reads records from both.
+pub(crate) const IN_MEMORY: u64 = 1 << (LOC_BITS - 1);
 /// The kind's group, in two bits.
 const KIND_SHIFT: u32 = LOC_BITS;
 /// An open notice (status `incomplete`): a closed line of the same id wins over it.
@@ -136,6 +141,42 @@ impl Entries {
             Slots::Wide(v) => Some(v),
             Slots::Narrow(_) => None,
         }
+    }
+}
+
+/// Open notices kept track of at most, to put their record's close in their place.
+const OPEN_NOTICES: usize = 4096;
+
+/// Entries made as a run's lines arrive, where a record's close takes the place of its open
+/// notice (an iteration's or interaction's), as the assembly would keep the close and drop the
+/// notice: one entry, not two, for each such record.
+#[derive(Debug, Default)]
+pub(crate) struct Placer {
+    entries: Entries,
+    /// The open notices whose close hasn't come yet, by id, and their place in `entries`.
+    open: HashMap<u64, usize>,
+}
+
+impl Placer {
+    /// Adds the entry of a line that arrived; `None` when the entries are full (see
+    /// [`Entries::push`]).
+    pub(crate) fn place(&mut self, e: &NewEntry) -> Option<()> {
+        // Id 0 is no record's (an event without id, or a corrupt line): never in place of one.
+        if e.status == Status::Incomplete && e.id != 0 {
+            let place = self.entries.push(e)?;
+            if self.open.len() < OPEN_NOTICES {
+                self.open.insert(e.id, place);
+            }
+            Some(())
+        } else if let Some(place) = self.open.remove(&e.id).filter(|_| e.id != 0) {
+            self.entries.replace(place, e)
+        } else {
+            self.entries.push(e).map(drop)
+        }
+    }
+
+    pub(crate) fn into_entries(self) -> Entries {
+        self.entries
     }
 }
 
