@@ -56,13 +56,14 @@ impl LiveWorkflow {
         thread::flush_for(self);
         let end = clock::now();
         let (mut report, written) = match self.journal.as_ref().map(|j| j.finish(status, end)) {
-            Some((report, written)) => (Some(report), written),
+            // A spill file's losses are no one's: what it did not take is in memory.
+            Some((report, written)) => (self.kept_journal().map(|_| report), written),
             None => (None, None),
         };
         // Threads may still hand records over: those the collector takes from here on are in
         // neither file, and those it took without the journal are counted.
         let (records, unjournaled) = self.collector.take();
-        if let (Some(report), Some(journal)) = (&mut report, &self.journal) {
+        if let (Some(report), Some(journal)) = (&mut report, self.kept_journal()) {
             if unjournaled > 0 {
                 report.lost += unjournaled;
                 report
@@ -78,6 +79,11 @@ impl LiveWorkflow {
         (collected, report, end)
     }
 
+    /// The workflow's journal, if it keeps one (a spill file is none).
+    pub(crate) fn kept_journal(&self) -> Option<&Journal> {
+        self.journal.as_ref().filter(|j| !j.spill)
+    }
+
     /// Why the journal could not be read back: an error naming it.
     fn read_back_error(&self, e: std::io::Error) -> Error {
         let path = self.journal.as_ref().map(|j| j.path.as_path());
@@ -88,18 +94,21 @@ impl LiveWorkflow {
     pub(crate) fn start(setup: Setup<'_>) -> Result<Arc<LiveWorkflow>, Error> {
         let anchor = Anchor::now();
         let collector = Arc::new(Collector::new(setup.name));
-        let journal = match setup.journal {
-            Some((path, options)) => Some(Journal::start(
-                path,
-                options,
-                journal::Header {
-                    workflow: setup.name,
-                    run_id: &setup.run_id,
-                    anchor,
-                },
-                collector.clone(),
-            )?),
-            None => None,
+        let header = journal::Header {
+            workflow: setup.name,
+            run_id: &setup.run_id,
+            anchor,
+        };
+        let journal = match (setup.journal, &setup.output) {
+            (Some((path, options)), _) => {
+                Some(Journal::start(path, options, header, collector.clone())?)
+            }
+            // Without a journal, a file-backed workflow's records still go to disk as they
+            // close, into a spill file, so that its memory doesn't grow with them.
+            (None, Output::File { dir, stem }) => {
+                Journal::spill(dir, stem, header, collector.clone())
+            }
+            (None, Output::Memory) => None,
         };
         let live = Arc::new(LiveWorkflow {
             serial: registry::NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
@@ -198,7 +207,7 @@ impl LiveWorkflow {
         }
         fs::rename(&tmp, &path).map_err(|e| Error::io("rename the temp file to", &path, e))?;
         if let Some(report) = report.filter(|r| r.lost > 0) {
-            let journal = self.journal.as_ref().map(|j| j.path.display().to_string());
+            let journal = self.kept_journal().map(|j| j.path.display().to_string());
             return Err(Error::RecordsLost {
                 path: Some(path),
                 count: report.lost,

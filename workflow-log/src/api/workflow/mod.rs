@@ -178,7 +178,7 @@ impl WorkflowGuard {
 
     /// The path of the journal, if this workflow keeps one.
     pub fn journal_path(&self) -> Option<PathBuf> {
-        self.shared.journal.as_ref().map(|j| j.path.clone())
+        self.shared.kept_journal().map(|j| j.path.clone())
     }
 
     /// The path the nested JSON will be written to.

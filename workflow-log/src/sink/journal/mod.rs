@@ -113,6 +113,10 @@ pub(crate) struct Written {
 /// A running journal.
 pub(crate) struct Journal {
     pub(crate) path: PathBuf,
+    /// A spill file, not a journal: kept by a workflow that keeps no journal, only for `finish`
+    /// to read its records back from (unlinked once open, so a crash leaves nothing behind).
+    /// Nothing waits for it: `flush` is not about it and its losses are no one's.
+    pub(crate) spill: bool,
     tx: SyncSender<Msg>,
     lossy: bool,
     thread: Mutex<Option<JoinHandle<Option<Written>>>>,
@@ -190,11 +194,36 @@ impl Journal {
             .map_err(|e| Error::io("start the journal writer for", &path, e))?;
         Ok(Journal {
             path,
+            spill: false,
             tx,
             lossy: opts.lossy,
             thread: Mutex::new(Some(thread)),
             notices,
         })
+    }
+
+    /// A spill file for a workflow without a journal, `.<stem>.spill.jsonl` in `dir`: a
+    /// journal that buffers its lines (`Durability::None`) and never makes a thread wait (a
+    /// batch it can't take stays in memory), unlinked as soon as it is open for reading back.
+    /// `None` if it can't be made: the records then stay in memory.
+    pub(crate) fn spill(
+        dir: &Path,
+        stem: &str,
+        header: Header<'_>,
+        collector: Arc<Collector>,
+    ) -> Option<Journal> {
+        let opts = Options {
+            durability: Durability::None,
+            lossy: true,
+            ..Options::default()
+        };
+        let path = dir.join(format!(".{stem}.spill.jsonl"));
+        let mut journal = Journal::start(path, &opts, header, collector).ok()?;
+        journal.spill = true;
+        // On Unix the writer and the reader keep the file open; elsewhere `finish` removes it.
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&journal.path);
+        Some(journal)
     }
 
     /// Hands an open notice over without waking the writer: it is written before the next
@@ -296,6 +325,10 @@ impl Journal {
         let written = lock(&self.thread)
             .take()
             .and_then(|thread| thread.join().ok().flatten());
+        #[cfg(not(unix))]
+        if self.spill {
+            let _ = std::fs::remove_file(&self.path);
+        }
         (report, written)
     }
 
