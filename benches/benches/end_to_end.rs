@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use workflow_log::Workflow;
-use workflow_log_benches::{ticks, Counting};
+use workflow_log_benches::{cpu_ns, ticks, Counting};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -28,6 +28,9 @@ const RECORDS: usize = ITERATIONS * (1 + INTERACTIONS * (1 + ACTIONS));
 
 struct Run {
     wall: Duration,
+    /// `finish` alone: wall time, and CPU of every thread (the journal's writer included).
+    finish_wall: Duration,
+    finish_cpu_ns: u64,
     peak: usize,
     file: u64,
     journal: u64,
@@ -48,11 +51,15 @@ fn ours(dir: &Path) -> Run {
         }
     }
     let journal = log.journal_path().expect("journal on");
+    let (f0, c0) = (Instant::now(), cpu_ns());
     let path = log.finish().expect("finish");
+    let (finish_cpu_ns, finish_wall) = (cpu_ns() - c0, f0.elapsed());
     let wall = t0.elapsed();
     let peak = Counting::peak() - base;
     let run = Run {
         wall,
+        finish_wall,
+        finish_cpu_ns,
         peak,
         file: std::fs::metadata(&path).expect("file").len(),
         journal: std::fs::metadata(&journal).map_or(0, |m| m.len()),
@@ -292,6 +299,7 @@ fn floor(dir: &Path, clock: &Clock) -> Run {
         iterations,
         events: Vec::new(),
     };
+    let (f0, c0) = (Instant::now(), cpu_ns());
     let path = dir.join("floor.json");
     let file = File::create(&path).expect("create");
     let mut out = BufWriter::with_capacity(1 << 16, file);
@@ -300,10 +308,13 @@ fn floor(dir: &Path, clock: &Clock) -> Run {
     out.flush().expect("flush");
     out.into_inner().expect("flush").sync_all().expect("sync");
     drop(doc);
+    let (finish_cpu_ns, finish_wall) = (cpu_ns() - c0, f0.elapsed());
     let wall = t0.elapsed();
     let peak = Counting::peak() - base;
     let run = Run {
         wall,
+        finish_wall,
+        finish_cpu_ns,
         peak,
         file: std::fs::metadata(&path).expect("file").len(),
         journal: 0,
@@ -397,6 +408,19 @@ fn main() {
                 journal as f64 / wall / 1e6,
             );
         }
+    }
+    println!();
+    println!("writing the file (ours: `finish`; the floor: serialize, write, `sync_all`), per record of the file");
+    println!("{:<34} {:>12} {:>14}", "", "wall ns", "CPU ns");
+    for (name, runs) in [("workflow-log finish", &our_runs), ("floor", &floor_runs)] {
+        let wall = median(runs.iter().map(|r| r.finish_wall.as_secs_f64()).collect());
+        let cpu = median(runs.iter().map(|r| r.finish_cpu_ns).collect());
+        println!(
+            "{:<34} {:>12.0} {:>14.0}",
+            name,
+            wall * 1e9 / RECORDS as f64,
+            cpu as f64 / RECORDS as f64
+        );
     }
     let ours_wall = median(our_runs.iter().map(|r| r.wall.as_secs_f64()).collect());
     let floor_wall = median(floor_runs.iter().map(|r| r.wall.as_secs_f64()).collect());
