@@ -323,6 +323,25 @@ fn floor(dir: &Path, clock: &Clock) -> Run {
     run
 }
 
+/// The disk's own share of writing a file: `bytes` bytes (the size of our nested file) written
+/// 64 KiB at a time and `fsync`ed, with nothing to compute. Wall time and CPU time.
+fn disk(dir: &Path, bytes: u64) -> (Duration, u64) {
+    let block = vec![b' '; 1 << 16];
+    let (t0, c0) = (Instant::now(), cpu_ns());
+    let path = dir.join("disk.bin");
+    let mut file = File::create(&path).expect("create");
+    let mut left = bytes as usize;
+    while left > 0 {
+        let n = left.min(block.len());
+        file.write_all(&block[..n]).expect("write");
+        left -= n;
+    }
+    file.sync_all().expect("sync");
+    let run = (t0.elapsed(), cpu_ns() - c0);
+    std::fs::remove_file(path).ok();
+    run
+}
+
 // ---- two threads logging at once against one ----
 
 /// Actions per thread.
@@ -371,9 +390,11 @@ fn main() {
 
     let mut our_runs = Vec::new();
     let mut floor_runs = Vec::new();
+    let mut disk_runs = Vec::new();
     for _ in 0..RUNS {
         our_runs.push(ours(dir.path()));
         floor_runs.push(floor(dir.path(), &clock));
+        disk_runs.push(disk(dir.path(), our_runs.last().map_or(0, |r| r.file)));
     }
     println!("end to end: {ITERATIONS} iterations x {INTERACTIONS} interactions x {ACTIONS} actions = {RECORDS} records, median of {RUNS} runs");
     println!(
@@ -422,6 +443,14 @@ fn main() {
             cpu as f64 / RECORDS as f64
         );
     }
+    let wall = median(disk_runs.iter().map(|r| r.0.as_secs_f64()).collect());
+    let cpu = median(disk_runs.iter().map(|r| r.1).collect());
+    println!(
+        "{:<34} {:>12.0} {:>14.0}",
+        "the disk: as many bytes, write+fsync",
+        wall * 1e9 / RECORDS as f64,
+        cpu as f64 / RECORDS as f64
+    );
     let ours_wall = median(our_runs.iter().map(|r| r.wall.as_secs_f64()).collect());
     let floor_wall = median(floor_runs.iter().map(|r| r.wall.as_secs_f64()).collect());
     println!(
