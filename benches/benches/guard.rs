@@ -1,7 +1,8 @@
 //! Open + close of one record with no payload: ours (guards, the macro path), fastrace
 //! `#[trace]`, tracing `#[instrument]`, and the floor. Each iteration is 1,000 calls, so the
 //! time per iteration in µs is the time per call in ns (the hand-over of a batch every 1,024
-//! records, and fastrace's root every 1,000 children, are in it, spread out).
+//! records, and fastrace's root every 1,000 children, are in it, spread out). The `sustained`
+//! group puts 1.1M records into one workflow, for what a long run pays.
 
 use std::hint::black_box;
 
@@ -54,7 +55,7 @@ mod open_close {
     use super::*;
 
     #[inline(never)]
-    fn ours_action() {
+    pub(super) fn ours_action() {
         let _g = workflow_log::action("tool_call").start();
     }
 
@@ -107,8 +108,8 @@ mod open_close {
         bench_ours(bencher, ours_action_usage_fn);
     }
 
-    /// `action("tool_call").start()` + drop in a workflow with no journal: no writer thread
-    /// competes for the machine's second core.
+    /// `action("tool_call").start()` + drop in a workflow with no journal (its records go to
+    /// a spill file, whose writer thread skips the journal's `fsync`s and never makes it wait).
     #[divan::bench]
     fn action_guard_no_journal(bencher: Bencher) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -129,7 +130,7 @@ mod open_close {
 
     #[workflow_log::action]
     #[inline(never)]
-    fn tool_call() {
+    pub(super) fn tool_call() {
         black_box(());
     }
 
@@ -151,41 +152,16 @@ mod open_close {
         bench_ours(bencher, ours_iteration);
     }
 
-    #[fastrace::trace]
-    #[inline(never)]
-    fn fastrace_child() {
-        black_box(());
-    }
-
     /// fastrace `#[trace]` under a root with a reporter set: 1,000 children per root.
     #[divan::bench]
     fn fastrace_trace(bencher: Bencher) {
-        use fastrace::prelude::*;
-        bencher.bench_local(|| {
-            let root = Span::root("root", SpanContext::random());
-            let _g = root.set_local_parent();
-            for _ in 0..N {
-                fastrace_child();
-            }
-        });
-    }
-
-    #[tracing::instrument]
-    #[inline(never)]
-    fn tracing_child() {
-        black_box(());
+        bench_fastrace(bencher);
     }
 
     /// tracing `#[instrument]` with a `Registry` subscriber, inside a parent span.
     #[divan::bench]
     fn tracing_instrument(bencher: Bencher) {
-        let parent = tracing::info_span!("parent");
-        let _e = parent.enter();
-        bencher.bench_local(|| {
-            for _ in 0..N {
-                tracing_child();
-            }
-        });
+        bench_tracing(bencher);
     }
 
     /// Two TSC reads, a thread-local stack push + pop and a record push.
@@ -196,6 +172,75 @@ mod open_close {
                 workflow_log_benches::floor_open_close();
             }
         });
+    }
+}
+
+#[fastrace::trace]
+#[inline(never)]
+fn fastrace_child() {
+    black_box(());
+}
+
+/// fastrace `#[trace]` under a root with a reporter set: 1,000 children per root.
+fn bench_fastrace(bencher: Bencher) {
+    use fastrace::prelude::*;
+    bencher.bench_local(|| {
+        let root = Span::root("root", SpanContext::random());
+        let _g = root.set_local_parent();
+        for _ in 0..N {
+            fastrace_child();
+        }
+    });
+}
+
+#[tracing::instrument]
+#[inline(never)]
+fn tracing_child() {
+    black_box(());
+}
+
+/// tracing `#[instrument]` with a `Registry` subscriber, inside a parent span.
+fn bench_tracing(bencher: Bencher) {
+    let parent = tracing::info_span!("parent");
+    let _e = parent.enter();
+    bencher.bench_local(|| {
+        for _ in 0..N {
+            tracing_child();
+        }
+    });
+}
+
+/// Sustained open + close: each bench's 1,100 samples of 1,000 calls go into one file-backed
+/// workflow (journal on), 1.1M records, beside fastrace and tracing in the same process. What a
+/// long run pays (the journal's writer, hand-overs, the growing index) is in the samples: read
+/// the **mean**, not only the median.
+#[divan::bench_group(sample_count = 1100, sample_size = 1)]
+mod sustained {
+    use super::open_close::{ours_action, tool_call};
+    use super::*;
+
+    /// `action("tool_call").start()` + drop.
+    #[divan::bench]
+    fn ours_action_guard(bencher: Bencher) {
+        bench_ours(bencher, ours_action);
+    }
+
+    /// `#[action] fn tool_call()`, called.
+    #[divan::bench]
+    fn ours_action_fn(bencher: Bencher) {
+        bench_ours(bencher, tool_call);
+    }
+
+    /// fastrace `#[trace]`, 1,000 children per root.
+    #[divan::bench]
+    fn fastrace_trace(bencher: Bencher) {
+        bench_fastrace(bencher);
+    }
+
+    /// tracing `#[instrument]` with a `Registry`.
+    #[divan::bench]
+    fn tracing_instrument(bencher: Bencher) {
+        bench_tracing(bencher);
     }
 }
 

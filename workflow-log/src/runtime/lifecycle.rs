@@ -19,7 +19,7 @@ use crate::sink::collector::Collector;
 use crate::sink::journal::{self, Journal};
 use crate::sink::recover::{self, Failed};
 use crate::sink::tree::{self, RunInfo};
-use crate::util::{create_private, report};
+use crate::util::create_private;
 use crate::Error;
 
 /// What a workflow starts with: the builder's settings, resolved.
@@ -140,25 +140,10 @@ impl LiveWorkflow {
         }
         let (collected, _, end) = self.collect(status);
         registry::unregister(self.serial);
+        // A `capture` workflow keeps no journal and no spill file: its records are in memory.
+        debug_assert!(collected.written.is_none());
         let info = self.run_info(status, end);
-        let Collected {
-            written,
-            records,
-            names,
-        } = collected;
-        match written {
-            None => tree::to_value(&info, records, names),
-            Some(written) => match recover::finished_value(written, records, names, &info) {
-                Ok(value) => value,
-                Err(e) => {
-                    let why = match e {
-                        Failed::Journal(e) | Failed::Output(e) => self.read_back_error(e),
-                    };
-                    report(format_args!("{why}"));
-                    tree::to_value(&info, Vec::new(), Vec::new())
-                }
-            },
-        }
+        tree::to_value(&info, collected.records, collected.names)
     }
 
     /// Ends the workflow and writes its nested JSON file (through a temp file and a rename);

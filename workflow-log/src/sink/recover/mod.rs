@@ -23,7 +23,7 @@ mod stream;
 mod tests;
 
 use line::Line;
-pub(crate) use stream::{finished_value, write_finished, Failed};
+pub(crate) use stream::{write_finished, Failed};
 
 /// Rebuilds the nested JSON of a run from its journal (`<stem>.jsonl`), with the same tree
 /// assembly as [`WorkflowGuard::finish`](crate::WorkflowGuard::finish).

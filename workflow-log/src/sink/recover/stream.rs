@@ -50,50 +50,15 @@ pub(crate) fn write_finished<W: Write>(
     pretty: bool,
     out: &mut W,
 ) -> Result<(), Failed> {
-    let Written { file, len, entries } = written;
-    let mut nodes = finished_nodes(file, len, entries, &mut memory, live.anchor);
-    nodes.memory = memory;
-    nodes.names = names;
-    let info = journal_info(live);
-    let written = tree::write_nodes(&mut nodes, &info, pretty, out);
-    nodes.result(written)
-}
-
-/// [`write_finished`]'s document as a value.
-pub(crate) fn finished_value(
-    written: Written,
-    mut memory: Vec<Record>,
-    names: Vec<Arc<str>>,
-    live: &RunInfo<'_>,
-) -> Result<serde_json::Value, Failed> {
-    let Written { file, len, entries } = written;
-    let mut nodes = finished_nodes(file, len, entries, &mut memory, live.anchor);
-    nodes.memory = memory;
-    nodes.names = names;
-    let value = tree::nodes_to_value(&mut nodes, &journal_info(live));
-    nodes.result(value)
-}
-
-/// The run's fields in the time of its journal's lines.
-fn journal_info<'a>(live: &RunInfo<'a>) -> RunInfo<'a> {
-    RunInfo {
-        anchor: Anchor::journal(live.anchor.wall()),
-        end: live.anchor.journal_tick_of(live.end),
-        ..*live
-    }
-}
-
-/// The index of a journal's entries and of `memory`'s records, whose ticks become the journal's.
-fn finished_nodes(
-    file: File,
-    len: u64,
-    mut entries: Entries,
-    memory: &mut [Record],
-    anchor: Anchor,
-) -> JournalNodes {
+    let Written {
+        file,
+        len,
+        mut entries,
+    } = written;
+    // The journal's lines give ticks in its own time: those of the records in memory become so.
     for (i, r) in memory.iter_mut().enumerate() {
-        r.start = anchor.journal_tick_of(r.start);
-        r.end = anchor.journal_tick_of(r.end);
+        r.start = live.anchor.journal_tick_of(r.start);
+        r.end = live.anchor.journal_tick_of(r.end);
         let e = NewEntry {
             id: r.id,
             parent: r.parent,
@@ -105,7 +70,16 @@ fn finished_nodes(
         // More records than an index holds can't be in memory (each is over 100 bytes).
         let _ = entries.push(&e);
     }
-    JournalNodes::new(Index::build(entries), Lines::new(file, len))
+    let mut nodes = JournalNodes::new(Index::build(entries), Lines::new(file, len));
+    nodes.memory = memory;
+    nodes.names = names;
+    let info = RunInfo {
+        anchor: Anchor::journal(live.anchor.wall()),
+        end: live.anchor.journal_tick_of(live.end),
+        ..*live
+    };
+    let written = tree::write_nodes(&mut nodes, &info, pretty, out);
+    nodes.result(written)
 }
 
 /// The first pass: the run's header and end, an entry per record line, and how many bytes

@@ -148,13 +148,6 @@ pub(crate) fn to_value(info: &RunInfo<'_>, records: Vec<Record>, names: Vec<Arc<
     v.done.unwrap_or(Value::Null)
 }
 
-/// The nested JSON of the records `nodes` hold as a value; an `Err` is `nodes`' own.
-pub(crate) fn nodes_to_value<N: Nodes>(nodes: &mut N, info: &RunInfo<'_>) -> io::Result<Value> {
-    let mut v = ValueBuilder::default();
-    walk(nodes, info, &mut v)?;
-    Ok(v.done.unwrap_or(Value::Null))
-}
-
 /// A usage as the JSON text of its object.
 fn usage_payload(usage: &Usage) -> Payload {
     Payload::from_json_unchecked(serde_json::to_string(usage).unwrap_or_else(|_| "{}".to_owned()))
