@@ -14,6 +14,8 @@ mod open_slots;
 mod outbox;
 mod scope;
 mod stack;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,8 +90,12 @@ struct Local {
 }
 
 thread_local! {
-    static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local {
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local::new()) };
+}
+
+impl Local {
+    const fn new() -> Local {
+        Local {
             scopes: Vec::new(),
             global: None,
             global_gen: u64::MAX,
@@ -106,8 +112,8 @@ thread_local! {
             thread: u32::MAX,
             implicit: Vec::new(),
             next_token: 0,
-        })
-    };
+        }
+    }
 }
 
 /// Runs `f` on this thread's state, or returns `None` if it is unavailable (thread teardown,

@@ -215,7 +215,7 @@ fn collect(serial: u64, before: u64, wait: bool, out: &mut Vec<Record>) {
     }
 }
 
-fn collect_from(outbox: &Outbox, serial: u64, before: u64, out: &mut Vec<Record>) {
+pub(super) fn collect_from(outbox: &Outbox, serial: u64, before: u64, out: &mut Vec<Record>) {
     out.extend(
         outbox
             .open

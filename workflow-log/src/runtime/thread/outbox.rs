@@ -48,6 +48,9 @@ struct State {
 // it has not published.
 unsafe impl Send for State {}
 
+/// The storage a thread starts with, in records.
+const FIRST_CAP: usize = 16;
+
 /// Every thread's outbox, so that a flush can reach them.
 static OUTBOXES: Mutex<Vec<Weak<Outbox>>> = Mutex::new(Vec::new());
 
@@ -200,20 +203,30 @@ impl Local {
         outbox
     }
 
-    /// The storage is full (or there is none yet): hands its records over, and makes sure there
-    /// is room for [`BATCH`] records.
+    /// The storage is full (or there is none yet): hands a full batch over, or makes the
+    /// storage bigger (up to [`BATCH`] records, as a `Vec` grows: a thread that logs little
+    /// keeps little).
     #[cold]
     #[inline(never)]
     pub(super) fn make_room(&mut self) {
-        if self.len > 0 {
+        if self.len >= BATCH {
             self.hand_over();
         }
-        if self.cap < BATCH {
-            let outbox = self.make_outbox();
-            let mut st = lock(&outbox.state);
-            (self.store, self.cap) = install(&mut st, Vec::with_capacity(BATCH));
-            self.len = 0;
+        if self.len < self.cap {
+            return;
         }
+        let outbox = self.make_outbox();
+        let mut st = lock(&outbox.state);
+        let mut records = take_all(&mut st, &outbox.published, self.len);
+        self.store = NonNull::dangling().as_ptr();
+        self.len = 0;
+        self.cap = 0;
+        let want = (records.capacity() * 2).clamp(FIRST_CAP, BATCH);
+        records.reserve_exact(want.saturating_sub(records.len()));
+        let n = records.len();
+        (self.store, self.cap) = install(&mut st, records);
+        self.len = n;
+        outbox.published.store(n, Ordering::Relaxed);
     }
 
     /// Hands every record in the outbox that no other thread took to the buffer's workflow.
@@ -224,23 +237,7 @@ impl Local {
             return;
         };
         let mut st = lock(&outbox.state);
-        let (taken, len) = (st.taken, self.len);
-        let base = st.ptr.as_ptr();
-        // SAFETY: this thread holds the lock, so nobody reads the storage; places
-        // `taken..len` hold the records not taken (every place below `len` was published,
-        // places below `taken` were moved out). They are moved down to place 0 and the storage
-        // becomes the `Vec` it was made from (capacity `cap`), holding exactly them.
-        let mut batch = unsafe {
-            if taken > 0 {
-                std::ptr::copy(base.add(taken), base, len - taken);
-            }
-            Vec::from_raw_parts(base, len - taken, st.cap)
-        };
-        // The storage is the batch's now: an unwinding hand-over leaves none behind.
-        st.ptr = NonNull::dangling();
-        st.cap = 0;
-        st.taken = 0;
-        outbox.published.store(0, Ordering::Relaxed);
+        let mut batch = take_all(&mut st, &outbox.published, self.len);
         self.store = NonNull::dangling().as_ptr();
         self.len = 0;
         self.cap = 0;
@@ -250,9 +247,7 @@ impl Local {
             None => report_orphan(),
         }
         batch.clear();
-        if batch.capacity() >= BATCH {
-            (self.store, self.cap) = install(&mut st, batch);
-        }
+        (self.store, self.cap) = install(&mut st, batch);
     }
 
     /// The buffer's workflow is now `serial`'s (the outbox holds no record).
@@ -264,9 +259,32 @@ impl Local {
     }
 }
 
-/// Makes the empty `storage` an outbox's storage; returns where it is and its capacity.
+/// Takes the records of an outbox that no other thread took (the owner's `len` were put), as
+/// the `Vec` its storage was made from; the outbox is left empty, without storage (so that an
+/// unwinding caller leaves nothing behind). Called by the owner, holding the lock (`st`).
+fn take_all(st: &mut State, published: &AtomicUsize, len: usize) -> Vec<Record> {
+    let (taken, base) = (st.taken, st.ptr.as_ptr());
+    // SAFETY: the caller holds the lock, so nobody else reads the storage; places `taken..len`
+    // hold the records not taken (every place below `len` was published, places below `taken`
+    // were moved out). They are moved down to place 0 and the storage becomes the `Vec` it was
+    // made from (capacity `cap`, or a dangling pointer and 0), holding exactly them.
+    let records = unsafe {
+        if taken > 0 {
+            std::ptr::copy(base.add(taken), base, len - taken);
+        }
+        Vec::from_raw_parts(base, len - taken, st.cap)
+    };
+    st.ptr = NonNull::dangling();
+    st.cap = 0;
+    st.taken = 0;
+    published.store(0, Ordering::Relaxed);
+    records
+}
+
+/// Makes `storage` (and the records in it, all published) an outbox's storage; returns where it
+/// is and its capacity.
 fn install(st: &mut State, storage: Vec<Record>) -> (*mut Record, usize) {
-    debug_assert!(storage.is_empty() && st.cap == 0);
+    debug_assert!(st.cap == 0);
     let mut storage = ManuallyDrop::new(storage);
     st.ptr = NonNull::new(storage.as_mut_ptr()).unwrap_or(NonNull::dangling());
     st.cap = storage.capacity();
