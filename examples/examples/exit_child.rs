@@ -15,7 +15,9 @@
 //!
 //! Every mode prints `journal <path>` first, and `flushed <n>` each time a `flush()` returned
 //! with `n` records (`step` actions numbered by `seq`) closed before it. `exit_child_abort` runs
-//! the `panic` mode in a build with `-C panic=abort`.
+//! the `panic` mode in a build with `-C panic=abort`. In the `panic` and `abort_hook` modes a
+//! `helper` thread closed two `fetch` actions and waits inside an open `wait_for_reply` action
+//! when the process ends.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -29,6 +31,28 @@ fn steps(first_seq: u64, count: u64) {
             .input(&json!({"seq": seq}))
             .log();
     }
+}
+
+/// Starts a thread that logs two `fetch` actions in a `helper` interaction, then waits inside an
+/// open `wait_for_reply` action until the returned sender is dropped: the records it closed stay
+/// with it, as a blocked worker's would.
+fn waiting_helper() -> std::sync::mpsc::Sender<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (keep_tx, keep_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("helper".into())
+        .spawn(move || {
+            let _helper = workflow_log::interaction("helper").start();
+            for n in 0..2u64 {
+                workflow_log::action("fetch").input(&json!({"n": n})).log();
+            }
+            let _wait = workflow_log::action("wait_for_reply").start();
+            let _ = ready_tx.send(());
+            let _ = keep_rx.recv();
+        })
+        .expect("the helper thread starts");
+    let _ = ready_rx.recv();
+    keep_tx
 }
 
 fn say(line: &str) {
@@ -70,6 +94,8 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         "panic" | "abort_hook" => {
+            // Still waiting when the run ends, whichever way it ends.
+            std::mem::forget(waiting_helper());
             let _planner = workflow_log::interaction("planner").input(&"plan").start();
             steps(0, 2);
             let _doomed = workflow_log::action("doomed").start();

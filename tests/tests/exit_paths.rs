@@ -11,7 +11,7 @@ use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use workflow_log_tests::{find, nodes, read_log, recover_valid, steps, Kind};
+use workflow_log_tests::{find, read_log, recover_valid, steps, Kind};
 
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
@@ -148,6 +148,8 @@ fn a_panic_unwinding_out_of_main_still_writes_the_nested_file() {
     let doomed = find(&doc, Kind::Action, "doomed").value;
     assert_eq!(doomed["status"], "panicked");
     assert!(doomed["end_time"].is_string());
+    // A thread still waiting inside an open record: `finish` took what it closed.
+    check_helper(&doc, "incomplete");
     assert_eq!(run.recovered(), doc);
 }
 
@@ -174,10 +176,25 @@ fn check_aborted(run: &Run) {
     assert_eq!(planner["status"], "incomplete");
     assert_eq!(planner["end_time"], Value::Null);
     assert_eq!(steps(&doc), [0, 1]);
-    // The timed action still open at the panic has no line of its own.
-    assert!(nodes(&doc)
-        .iter()
-        .all(|n| n.value["action_name"] != "doomed"));
+    // The timed action still open at the panic: the hook's flush wrote its open line.
+    let doomed = &planner["actions"][2];
+    assert_eq!(doomed["action_name"], "doomed");
+    assert_eq!(doomed["status"], "incomplete");
+    assert_eq!(doomed["end_time"], Value::Null);
+    check_helper(&doc, "incomplete");
+}
+
+/// The helper thread of the `panic` mode: it closed two `fetch` actions (kept with it) and
+/// waits inside `wait_for_reply`, all inside its `helper` interaction.
+fn check_helper(doc: &Value, status: &str) {
+    let helper = find(doc, Kind::Interaction, "helper").value;
+    assert_eq!(helper["status"], status, "{doc}");
+    let actions = helper["actions"].as_array().expect("the helper's actions");
+    let names: Vec<_> = actions.iter().map(|a| &a["action_name"]).collect();
+    assert_eq!(names, ["fetch", "fetch", "wait_for_reply"], "{doc}");
+    assert_eq!(actions[1]["input_data"]["n"], 1);
+    assert_eq!(actions[2]["status"], status);
+    assert_eq!(actions[2]["end_time"], Value::Null);
 }
 
 #[test]

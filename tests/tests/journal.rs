@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use workflow_log::{Context, Durability, Error, Workflow};
 use workflow_log_tests::{
-    children, expected_lines, fifo, journal_lines, mode, nodes, read_journal, read_log,
+    children, expected_lines, fifo, find, journal_lines, mode, nodes, read_journal, read_log,
     record_lines, recover_bytes, recover_valid, start_in_tempdir, steps, validate, Kind,
 };
 
@@ -661,6 +661,149 @@ fn finish_while_a_thread_waits_inside_an_interaction_keeps_it_incomplete_in_both
     worker.join().unwrap();
 }
 
+/// A thread that closed records and now waits inside an open record, logging nothing more (a
+/// worker blocked on a channel, or computing): `flush()` on another thread takes its records
+/// into the journal, so a crash right after keeps them, each once.
+#[test]
+fn flush_takes_the_records_of_a_thread_that_waits_inside_an_open_record() {
+    let (_dir, log) = start_in_tempdir(Workflow::builder("waiting_worker"));
+    let journal = log.journal_path().unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let entered = log.enter();
+    let it = workflow_log::iteration().start();
+    let ctx = Context::current();
+    let worker = std::thread::spawn(move || {
+        let _attached = ctx.attach();
+        let _agent = workflow_log::interaction("planner").start();
+        // Handed over at once (the thread's first): the steps after it stay with the thread.
+        workflow_log::action("warm_up").log();
+        for seq in 0..3u64 {
+            workflow_log::action("step")
+                .input(&json!({"seq": seq}))
+                .log();
+        }
+        ready_tx.send(()).unwrap();
+        let _ = done_rx.recv();
+    });
+    ready_rx.recv().unwrap();
+    workflow_log::flush().unwrap();
+    // The process "dies" here.
+    let snapshot = std::fs::read(&journal).unwrap();
+    assert_eq!(journaled_steps(&journal_lines(&snapshot)), [0, 1, 2]);
+    let recovered = recover_bytes(&snapshot);
+    let planner = &recovered["iterations"][0]["interactions"][0];
+    assert_eq!(planner["status"], "incomplete", "{recovered}");
+    assert_eq!(steps(&recovered), [0, 1, 2]);
+    assert_eq!(planner["actions"].as_array().map(Vec::len), Some(4));
+
+    done_tx.send(()).unwrap();
+    worker.join().unwrap();
+    drop(it);
+    drop(entered);
+    let doc = read_log(&log.finish().unwrap());
+    assert_eq!(steps(&doc), [0, 1, 2]);
+    // Each record once in the journal, and it recovers to the nested file.
+    assert_eq!(read_journal(&journal).len(), expected_lines(&doc));
+    assert_eq!(recover_valid(&journal), doc);
+}
+
+/// A timed action still open (an LLM call that never returns, inside a tool call whose name was
+/// made at run time): a `flush()` writes an `incomplete` line for each, at once; without any
+/// flush, the journal's writer writes one for an action open more than a few ms when it wakes
+/// (at least every 200 ms). A crash then recovers them `incomplete`, in their places; once they
+/// close, the close lines win everywhere.
+#[test]
+fn a_timed_action_still_open_at_a_crash_is_in_the_journal_as_incomplete() {
+    let (_dir, log) = start_in_tempdir(Workflow::builder("open_actions"));
+    let journal = log.journal_path().unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let done_rx = Arc::new(Mutex::new(done_rx));
+    let entered = log.enter();
+    let it = workflow_log::iteration().start();
+    let ctx = Context::current();
+    let worker = |agent: &'static str, outer: String, inner: &'static str| {
+        let (ctx, ready_tx, done_rx) = (ctx.clone(), ready_tx.clone(), done_rx.clone());
+        std::thread::spawn(move || {
+            let _attached = ctx.attach();
+            let _agent = workflow_log::interaction(agent).start();
+            let _tool = workflow_log::action(outer).input(&"query").start();
+            let _call = workflow_log::action(inner).start();
+            ready_tx.send(()).unwrap();
+            let _ = done_rx.lock().unwrap().recv();
+        })
+    };
+    let crashed = |snapshot: &[u8], agent: &str, outer: &str, inner: &str| {
+        let recovered = recover_bytes(snapshot);
+        let interaction = find(&recovered, Kind::Interaction, agent).value;
+        let tool = &interaction["actions"][0];
+        assert_eq!(tool["action_name"], outer, "{recovered}");
+        assert_eq!(tool["status"], "incomplete");
+        assert_eq!(tool["end_time"], Value::Null);
+        let call = &tool["actions"][0];
+        assert_eq!(call["action_name"], inner, "{recovered}");
+        assert_eq!(call["status"], "incomplete");
+        assert_eq!(call["duration_us"], Value::Null);
+    };
+
+    // With a flush: at once.
+    let planner = worker("planner", format!("tool_{}", 7), "llm_call");
+    ready_rx.recv().unwrap();
+    workflow_log::flush().unwrap();
+    crashed(
+        &std::fs::read(&journal).unwrap(),
+        "planner",
+        "tool_7",
+        "llm_call",
+    );
+
+    // Without: when the writer wakes.
+    let critic = worker("critic", "review".to_owned(), "llm_review");
+    ready_rx.recv().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let snapshot = loop {
+        let snapshot = std::fs::read(&journal).unwrap();
+        let open = record_lines(&journal_lines(&snapshot))
+            .iter()
+            .filter(|l| l["status"] == "incomplete")
+            .filter(|l| l["name"] == "review" || l["name"] == "llm_review")
+            .count();
+        if open == 2 {
+            break snapshot;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the open actions never reached the journal"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    crashed(&snapshot, "critic", "review", "llm_review");
+
+    for _ in 0..2 {
+        done_tx.send(()).unwrap();
+    }
+    planner.join().unwrap();
+    critic.join().unwrap();
+    drop(it);
+    drop(entered);
+    let doc = read_log(&log.finish().unwrap());
+    for name in ["tool_7", "llm_call", "review", "llm_review"] {
+        let action = find(&doc, Kind::Action, name).value;
+        assert_eq!(action["status"], "ok", "{name}");
+        assert!(action["end_time"].is_string(), "{name}");
+        // Its open line and its close line, each once.
+        let lines = read_journal(&journal);
+        let statuses: Vec<_> = record_lines(&lines)
+            .iter()
+            .filter(|l| l["name"] == name)
+            .map(|l| l["status"].clone())
+            .collect();
+        assert_eq!(statuses, ["incomplete", "ok"], "{name}");
+    }
+    assert_eq!(recover_valid(&journal), doc);
+}
+
 /// A tree thousands of records deep (a deeply recursive agent): the journal, the nested file
 /// and everything the run held are written and dropped on a thread with a 2 MiB stack (Rust's
 /// default for spawned threads), and the nested file holds the whole chain.
@@ -714,11 +857,20 @@ fn a_tree_five_thousand_records_deep_is_written_and_dropped_on_a_two_mib_stack()
     assert_eq!(seqs, (0..DEPTH).collect::<Vec<_>>());
     assert_eq!(text.matches("\"actions\": [").count(), DEPTH);
     assert!(text.len() < DEPTH * 4000, "{} bytes", text.len());
-    assert_eq!(
-        record_lines(&read_journal(&journal))
+    // Every step closed once; the outermost ones, open for a while as the tree grew, may also
+    // have an open line (at most one each).
+    let lines = read_journal(&journal);
+    let step_lines = |status: &str| {
+        record_lines(&lines)
             .iter()
-            .filter(|l| l["name"] == "step")
-            .count(),
-        DEPTH
-    );
+            .filter(|l| l["name"] == "step" && l["status"] == status)
+            .map(|l| l["id"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let closed = step_lines("ok");
+    assert_eq!(closed.len(), DEPTH);
+    let open = step_lines("incomplete");
+    let unique: std::collections::HashSet<_> = open.iter().collect();
+    assert_eq!(unique.len(), open.len());
+    assert!(open.iter().all(|id| closed.contains(id)));
 }

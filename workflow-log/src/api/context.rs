@@ -231,12 +231,14 @@ impl<F: Future> Future for WithContext<F> {
     }
 }
 
-/// Hands this thread's finished records to its workflow and returns once every one of them
-/// is in the journal file (and on disk, with [`Durability::Fsync`](crate::Durability)).
+/// Hands every record that any thread closed so far in this thread's workflow over to it, and
+/// returns once every one of them is in the journal file (and on disk, with
+/// [`Durability::Fsync`](crate::Durability)).
 ///
-/// Other threads hand theirs over at their next close (or when their outermost record closes,
-/// their buffer fills, or they exit). Outside a workflow, or for a workflow without a journal,
-/// it only hands the records over.
+/// That includes the records of a thread that now waits inside an open record and logs nothing
+/// more; and every action still open on any thread gets an `incomplete` line in the journal
+/// (dropped again when its record closes), so that a crash keeps it. Outside a workflow, or for
+/// a workflow without a journal, it only hands the records over.
 ///
 /// # Examples
 ///
@@ -250,14 +252,12 @@ impl<F: Future> Future for WithContext<F> {
 /// ```
 pub fn flush() -> Result<(), Error> {
     let shared = thread::with_current(|s| s.clone());
-    if let Some(shared) = &shared {
-        shared
-            .flush_epoch
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
     thread::flush_buffer();
     match shared {
-        Some(shared) => shared.flush_journal(None),
+        Some(shared) => {
+            thread::flush_others(&shared);
+            shared.flush_journal(None)
+        }
         None => Ok(()),
     }
 }

@@ -38,6 +38,19 @@ impl Name {
         }
     }
 
+    /// The name, if it is a `&'static str` (not made at run time).
+    #[inline]
+    pub(crate) fn as_static(&self) -> Option<&'static str> {
+        if self.len & OWNED != 0 {
+            return None;
+        }
+        // SAFETY: a name that owns nothing was made from a `&'static str`: `ptr` and `len` are
+        // its own.
+        Some(unsafe {
+            std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr.as_ptr(), self.len))
+        })
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         let len = self.len & !OWNED;
         // SAFETY: `ptr` and `len` are those of a live `&'static str` or of the `Box<str>` this

@@ -156,7 +156,11 @@ impl ActionBuilder {
             return ActionGuard::disabled();
         }
         // The record is opened first and built after, in the guard where it will live.
-        let Some(place) = thread::open_action(self.p.level) else {
+        let name = match &self.p.name {
+            Cow::Borrowed(name) => thread::NameRef::Static(name),
+            Cow::Owned(name) => thread::NameRef::Made(name),
+        };
+        let Some(place) = thread::open_action(self.p.level, name) else {
             self.p.discard();
             return ActionGuard::disabled();
         };

@@ -1,14 +1,21 @@
 //! The per-thread state: which workflow this thread logs into, the stack of open records, and the
-//! buffer of finished records that goes to the workflow's collector in batches.
+//! buffer of finished records that goes to the workflow's collector in batches. The buffer and
+//! the open actions are published (`outbox`, `open_slots`) so that other threads can take what a
+//! thread closed, and see what it has open, while it waits inside an open record.
 //!
-//! Nothing here takes a lock on the open/close path. Every entry point goes through
+//! Opening and closing a record takes no lock and no read-modify-write (handing a batch over
+//! takes the outbox's lock once). Every entry point goes through
 //! `try_with` + `try_borrow_mut`: during thread teardown, or if a `Serialize` impl logs while a
 //! record is being written, the call degrades instead of panicking.
 
 mod implicit;
 mod open;
+mod open_slots;
+mod outbox;
 mod scope;
 mod stack;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +31,7 @@ use crate::Level;
 
 pub(crate) use implicit::log_simple;
 pub(crate) use open::{close, close_in_place, open_action, open_in_place, OpenRecord};
+pub(crate) use open_slots::{watcher, NameRef};
 pub(crate) use scope::{enter, Entered};
 #[cfg(feature = "tracing")]
 pub(crate) use scope::{enter_keyed, leave_keyed};
@@ -61,9 +69,13 @@ struct Local {
     global: Option<Arc<LiveWorkflow>>,
     global_gen: u64,
     stack: Vec<Frame>,
-    buffer: Vec<Record>,
+    /// The buffer of closed records: this thread's outbox, which other threads can drain too
+    /// (see [`outbox`]). `store` is its storage, of `cap` records; `len` of them were put.
+    outbox: Option<Arc<outbox::Outbox>>,
+    store: *mut Record,
+    len: usize,
+    cap: usize,
     buffer_owner: Option<Arc<LiveWorkflow>>,
-    seen_epoch: u64,
     /// Tick of the last hand-over that a record's time triggered.
     last_flush: u64,
     /// The serial of a workflow whose journal has an open notice from this thread that its
@@ -78,15 +90,21 @@ struct Local {
 }
 
 thread_local! {
-    static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local {
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local::new()) };
+}
+
+impl Local {
+    const fn new() -> Local {
+        Local {
             scopes: Vec::new(),
             global: None,
             global_gen: u64::MAX,
             stack: Vec::new(),
-            buffer: Vec::new(),
+            outbox: None,
+            store: std::ptr::null_mut(),
+            len: 0,
+            cap: 0,
             buffer_owner: None,
-            seen_epoch: 0,
             last_flush: 0,
             notice_waiting: None,
             next_id: 0,
@@ -94,8 +112,8 @@ thread_local! {
             thread: u32::MAX,
             implicit: Vec::new(),
             next_token: 0,
-        })
-    };
+        }
+    }
 }
 
 /// Runs `f` on this thread's state, or returns `None` if it is unavailable (thread teardown,
@@ -198,6 +216,11 @@ pub(crate) fn leave_frame(frame: Frame, serial: u64) -> Option<Arc<LiveWorkflow>
     with(|l| {
         if l.stack.last() == Some(&frame) {
             l.stack.pop();
+            if frame.kind == Kind::Action {
+                // It may close on another thread: only records on this thread's stack stay
+                // published.
+                l.unpublish(l.stack.len(), frame.id);
+            }
         }
         if l.notice_waiting.is_some() {
             // The task may now wait for long (a network call): the open notices of the
@@ -326,8 +349,8 @@ pub(crate) fn place() -> Option<(Arc<LiveWorkflow>, Option<Frame>)> {
     })
     .flatten()
 }
-/// Hands over what this thread holds for `shared`: its `log_simple` records are closed and its
-/// buffer is flushed. Used by `flush` and `finish`.
+/// Hands over what this thread holds for `shared` (its `log_simple` records are closed and its
+/// buffer is flushed), then what every other thread does ([`flush_others`]). Used by `finish`.
 pub(crate) fn flush_for(shared: &LiveWorkflow) {
     with(|l| {
         l.close_implicit_of(shared.serial);
@@ -338,6 +361,18 @@ pub(crate) fn flush_for(shared: &LiveWorkflow) {
             l.flush();
         }
     });
+    flush_others(shared);
+}
+
+/// Hands over every record of `shared` that any thread closed and still holds (also a thread
+/// that now waits inside an open record), and an open notice for each of its actions open on
+/// any thread that has none yet. Nothing in a child made by `fork()`.
+pub(crate) fn flush_others(shared: &LiveWorkflow) {
+    if shared.forked() {
+        return;
+    }
+    outbox::drain_all(shared, true);
+    open_slots::notice_open(shared, u64::MAX, true);
 }
 
 thread_local! {
@@ -381,6 +416,9 @@ pub(crate) fn flush_all(timeout: std::time::Duration) {
     };
     flush_buffer();
     for shared in live.iter().filter(|w| !w.forked()) {
+        // Never waiting for a lock: a thread may hold one while it handed records over.
+        outbox::drain_all(shared, false);
+        open_slots::notice_open(shared, u64::MAX, false);
         let _ = shared.flush_journal(Some(timeout));
     }
 }

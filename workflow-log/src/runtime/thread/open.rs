@@ -1,5 +1,6 @@
 //! The one primitive that opens and closes a record, for guards and macros alike.
 
+use super::open_slots::NameRef;
 use super::{report_orphan, with};
 use crate::clock;
 use crate::record::{drop_status, Kind, Record};
@@ -30,11 +31,11 @@ impl Place {
     }
 }
 
-/// Opens an action on this thread before its record is built (see [`Place`]); the caller has
-/// checked [`wanted`](super::wanted).
+/// Opens an action named `name` on this thread before its record is built (see [`Place`]); the
+/// caller has checked [`wanted`](super::wanted).
 #[inline(never)]
-pub(crate) fn open_action(level: Level) -> Option<Place> {
-    with(|l| l.open_small(Kind::Action, level)).flatten()
+pub(crate) fn open_action(level: Level, name: NameRef<'_>) -> Option<Place> {
+    with(|l| l.open_small(Kind::Action, level, name)).flatten()
 }
 
 /// Closes an open record (its `end` must be set).
@@ -88,25 +89,6 @@ pub(crate) fn close_in_place(slot: &mut Option<OpenRecord>) {
     with(|l| l.close_slot(slot));
     if let Some(OpenRecord { rec, serial }) = slot.take() {
         close_elsewhere(rec, serial);
-    }
-}
-
-/// Moves the record in `slot` to the end of `buffer`, leaving `slot` empty, with one copy of
-/// it: `slot.take()` and then `push` copy it twice, as the taken value must be kept aside
-/// across the push's possible growth.
-#[inline(always)]
-pub(super) fn move_into(buffer: &mut Vec<Record>, slot: &mut Option<OpenRecord>) {
-    buffer.reserve(1);
-    let Some(open) = slot.as_mut() else { return };
-    let len = buffer.len();
-    // SAFETY: `reserve(1)` made room for a record at `len`. The record is copied there bitwise,
-    // then the buffer's length takes it in and `slot` is overwritten with `None` without
-    // dropping what it held (the record, now the buffer's, and a `u64`): the record is owned
-    // once, by the buffer, and nothing in between can panic.
-    unsafe {
-        std::ptr::copy_nonoverlapping(&open.rec, buffer.as_mut_ptr().add(len), 1);
-        buffer.set_len(len + 1);
-        std::ptr::write(slot, None);
     }
 }
 

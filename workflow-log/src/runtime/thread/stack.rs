@@ -1,9 +1,9 @@
 //! Opening and closing records on the thread's stack, and handing its buffer over.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::open::{move_into, OpenRecord, Place};
+use super::open::{OpenRecord, Place};
+use super::open_slots::NameRef;
 use super::{report_orphan, Frame, Local, HAND_OVER_MS};
 use crate::clock;
 use crate::record::{Kind, Record};
@@ -25,16 +25,26 @@ impl Local {
             let serial = shared.serial;
             return self.open_big(rec, serial);
         }
-        let place = self.open_small(rec.kind, level)?;
+        let name = match rec.name.as_static() {
+            Some(name) => NameRef::Static(name),
+            None => NameRef::Made(rec.name.as_str()),
+        };
+        let place = self.open_small(rec.kind, level, name)?;
         place.fill(rec);
         Some(place.serial)
     }
 
     /// Opens an action or event (nothing about it but its kind is needed): the one decision of
     /// whether a record is kept (this thread's workflow and its level), then its id, parent,
-    /// thread and start, and its frame pushed. `None` if no workflow keeps it.
+    /// thread and start, and its frame pushed; an action is published for other threads (see
+    /// [`open_slots`](super::open_slots)). `None` if no workflow keeps it.
     #[inline(always)]
-    pub(super) fn open_small(&mut self, kind: Kind, level: Level) -> Option<Place> {
+    pub(super) fn open_small(
+        &mut self,
+        kind: Kind,
+        level: Level,
+        name: NameRef<'_>,
+    ) -> Option<Place> {
         let shared = self.current()?;
         if !shared.records_enabled(level) {
             return None;
@@ -44,9 +54,13 @@ impl Local {
         let parent = self.top().map_or(0, |f| f.id);
         let thread = self.thread();
         let start = clock::now();
+        let depth = self.stack.len();
         self.stack.push(Frame { id, kind });
+        if kind == Kind::Action {
+            self.publish_open(depth, id, parent, start, serial, name);
+        }
         if self.notice_waiting.is_some()
-            || (!self.buffer.is_empty()
+            || (self.len != 0
                 && start.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS))
         {
             // A timed record may block for long (an LLM call): what closed before it should
@@ -139,6 +153,9 @@ impl Local {
             self.close_implicit_above(rec.id, rec.end);
         }
         self.remove_frame(rec.id);
+        if rec.kind == Kind::Action {
+            self.unpublish(self.stack.len(), rec.id);
+        }
         if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
             self.forget_counter(rec.id, serial);
         }
@@ -159,20 +176,24 @@ impl Local {
             self.close_implicit_above(id, end);
         }
         self.remove_frame(id);
+        if kind == Kind::Action {
+            self.unpublish(self.stack.len(), id);
+        }
         if matches!(kind, Kind::Iteration | Kind::Interaction) {
             self.forget_counter(id, serial);
         }
-        let epoch = match &self.buffer_owner {
-            Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
-            _ => {
-                if let Some(open) = slot.take() {
-                    self.push_to_new_owner(open.rec, serial);
-                }
-                return;
+        if self
+            .buffer_owner
+            .as_ref()
+            .is_none_or(|o| o.serial != serial)
+        {
+            if let Some(open) = slot.take() {
+                self.push_to_new_owner(open.rec, serial);
             }
-        };
-        move_into(&mut self.buffer, slot);
-        self.after_push(epoch, end);
+            return;
+        }
+        self.put_from(slot);
+        self.after_push(end);
     }
 
     /// Merges the usage reported for `rec` and prices it, with its workflow found without
@@ -220,30 +241,31 @@ impl Local {
         registry::find(serial)
     }
 
-    /// Puts a finished record in the buffer, and hands the buffer over when it is full, when the
-    /// thread's outermost record closed, or when a flush was asked for.
+    /// Puts a finished record in the buffer (this thread's outbox), and hands the buffer over
+    /// when it is full or when the thread's outermost record closed.
     #[inline]
     pub(super) fn push(&mut self, rec: Record, serial: u64) {
-        let epoch = match &self.buffer_owner {
-            Some(owner) if owner.serial == serial => owner.flush_epoch.load(Ordering::Relaxed),
-            _ => return self.push_to_new_owner(rec, serial),
-        };
+        if self
+            .buffer_owner
+            .as_ref()
+            .is_none_or(|o| o.serial != serial)
+        {
+            return self.push_to_new_owner(rec, serial);
+        }
         let at = rec.end;
-        self.buffer.push(rec);
-        self.after_push(epoch, at);
+        self.put(rec);
+        self.after_push(at);
     }
 
     /// A record that ended `at` went into the buffer: hands the buffer over when it is full,
-    /// when the thread's outermost record closed, when a flush was asked for (`epoch`), or when
-    /// the last hand-over is old.
+    /// when the thread's outermost record closed, or when the last hand-over is old. (A flush
+    /// takes the buffer itself: see [`outbox`](super::outbox).)
     #[inline(always)]
-    pub(super) fn after_push(&mut self, epoch: u64, at: u64) {
-        if self.buffer.len() >= BATCH
+    pub(super) fn after_push(&mut self, at: u64) {
+        if self.len >= BATCH
             || self.stack.len() <= self.flush_depth()
-            || epoch != self.seen_epoch
             || at.saturating_sub(self.last_flush) > clock::ticks_from_ms(HAND_OVER_MS)
         {
-            self.seen_epoch = epoch;
             self.flush_at(at);
         }
     }
@@ -255,6 +277,7 @@ impl Local {
         self.flush();
         match self.owner(serial) {
             Some(owner) => {
+                self.set_outbox_owner(serial);
                 self.buffer_owner = Some(owner);
                 self.push(rec, serial);
             }
@@ -274,7 +297,7 @@ impl Local {
     pub(super) fn flush(&mut self) {
         if let Some(serial) = self.notice_waiting.take() {
             // Handing the buffer to the same journal wakes its writer anyway.
-            let submits = !self.buffer.is_empty()
+            let submits = self.len != 0
                 && self
                     .buffer_owner
                     .as_ref()
@@ -285,12 +308,8 @@ impl Local {
                 }
             }
         }
-        if self.buffer.is_empty() {
-            return;
+        if self.len != 0 {
+            self.hand_over();
         }
-        if let Some(owner) = &self.buffer_owner {
-            owner.submit(&mut self.buffer);
-        }
-        self.buffer.clear();
     }
 }

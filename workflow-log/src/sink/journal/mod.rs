@@ -10,7 +10,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -128,7 +128,13 @@ pub(crate) struct Journal {
 #[derive(Default)]
 pub(super) struct Notices {
     pub(super) queue: Mutex<(Vec<Record>, bool)>,
+    /// Adds the open notices of records long open (timed actions), asked each time the writer
+    /// takes the queue (see [`Journal::watch_open`]).
+    pub(super) watch: OnceLock<OpenWatch>,
 }
+
+/// See [`Journal::watch_open`].
+pub(crate) type OpenWatch = Box<dyn Fn(&mut Vec<Record>) + Send + Sync>;
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,6 +242,13 @@ impl Journal {
         }
         queue.0.push(rec);
         Ok(())
+    }
+
+    /// Has the writer call `watch` each time it takes the open notices (before each batch and
+    /// whenever it wakes, at least every 200 ms), to add those of records that opened without
+    /// one and are open for long now. The first call sets it.
+    pub(crate) fn watch_open(&self, watch: OpenWatch) {
+        let _ = self.notices.watch.set(watch);
     }
 
     /// Wakes the writer, so that waiting open notices are written now (a call that may block

@@ -154,6 +154,9 @@ impl Writer {
             queue.1 |= close;
             std::mem::take(&mut queue.0)
         };
+        if let (false, Some(watch)) = (close, self.notices.watch.get()) {
+            watch(&mut notices);
+        }
         if !notices.is_empty() {
             self.write_batch(&mut notices);
         }
