@@ -52,7 +52,6 @@ impl LiveWorkflow {
     /// every record: those the journal wrote as the lines to read back, the others in memory.
     /// Returns them with the run's end tick, the same in the journal and in the nested JSON.
     fn collect(&self, status: Status) -> (Collected, Option<journal::Report>, u64) {
-        self.flush_epoch.fetch_add(1, Ordering::Relaxed);
         thread::flush_for(self);
         let end = clock::now();
         let (mut report, written) = match self.journal.as_ref().map(|j| j.finish(status, end)) {
@@ -122,7 +121,6 @@ impl LiveWorkflow {
             prices: setup.prices,
             collector,
             journal,
-            flush_epoch: AtomicU64::new(0),
             root_iterations: AtomicU64::new(0),
             nested_iterations: Mutex::new(HashMap::new()),
             pid: std::process::id(),

@@ -42,9 +42,6 @@ pub(crate) struct LiveWorkflow {
     pub(crate) prices: Vec<(Box<str>, f64, f64)>,
     pub(super) collector: Arc<Collector>,
     pub(crate) journal: Option<Journal>,
-    /// Bumped by `finish`, read by nothing since `flush` and `finish` take every thread's
-    /// closed records themselves (see `runtime/thread/outbox.rs`): to be removed.
-    pub(crate) flush_epoch: AtomicU64,
     /// Auto-numbers of iterations directly under the workflow.
     pub(super) root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
