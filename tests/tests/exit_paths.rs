@@ -25,10 +25,11 @@ struct Built {
 }
 
 /// Builds `exit_child` of `workflow-log-examples`. `--workspace`, so that cargo resolves features
-/// as `cargo test --workspace` does and every dependency is one that build already compiled
-/// (with `-p workflow-log-examples` alone, cargo compiles `syn`, `serde`, `tokio` and the runtime
-/// again with other features). Cargo does not hold the build lock while tests run, so this
-/// works from inside `cargo test`.
+/// as `cargo test --workspace` does (with `-p workflow-log-examples` alone it compiled the
+/// examples' whole dependency tree again with other features). Even so, after `cargo test
+/// --workspace` cargo still compiles a few crates again here (`syn`, `serde`, `tokio`, the
+/// runtime: their hashes differ, the features do not). Cargo does not hold the build lock while
+/// tests run, so this works from inside `cargo test`.
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
