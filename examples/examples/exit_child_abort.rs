@@ -1,13 +1,14 @@
 //! `exit_child`'s `panic` mode, for a build with `panic = "abort"`: the panic ends the process
 //! with SIGABRT and no destructor runs, so only the journal (flushed by workflow-log's panic
-//! hook) is left. `tests/tests/exit_paths.rs` builds it with
+//! hook) is left. `tests/tests/exit_paths.rs` builds it as
 //!
 //! ```text
 //! cargo rustc -p workflow-log-examples --example exit_child_abort -- -C panic=abort
 //! ```
 //!
-//! and checks the first line it prints, `panic=abort`. Built the ordinary way it unwinds, like
-//! `exit_child panic`.
+//! would (calling rustc itself, against the libraries of the workspace's build, so that nothing
+//! is compiled again with `-p`'s features), and checks the first line it prints, `panic=abort`.
+//! Built the ordinary way it unwinds, like `exit_child panic`.
 
 #[path = "exit_child.rs"]
 #[allow(dead_code)] // its `main` is not ours

@@ -15,46 +15,118 @@ use workflow_log_tests::{find, read_log, recover_valid, steps, Kind};
 
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-/// Builds an example of `workflow-log-examples` (with `extra` rustc flags, through
-/// `cargo rustc`) and returns its executable. Cargo does not hold the build lock while tests
-/// run, so this works from inside `cargo test`.
-fn build_example(name: &str, extra: &[&str]) -> PathBuf {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(WORKSPACE);
-    if extra.is_empty() {
-        cmd.arg("build");
-    } else {
-        cmd.arg("rustc");
-    }
-    cmd.args([
-        "-q",
-        "-p",
-        "workflow-log-examples",
-        "--example",
-        name,
-        "--message-format=json",
-    ]);
-    if !extra.is_empty() {
-        cmd.arg("--").args(extra);
-    }
-    let out = cmd.stderr(Stdio::inherit()).output().expect("cargo runs");
-    assert!(out.status.success(), "building example {name} failed");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == name)
-        .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo named no executable for example {name}"))
+/// What `cargo build --workspace --example exit_child` reported: the example's executable and
+/// the libraries it links, built once for every test here.
+struct Built {
+    exe: PathBuf,
+    /// `(crate name, rlib)` of each library the build used, with the example's edition.
+    libs: Vec<(String, PathBuf)>,
+    edition: String,
+}
+
+/// Builds `exit_child` of `workflow-log-examples`. `--workspace`, so that cargo resolves features
+/// as `cargo test --workspace` does (with `-p workflow-log-examples` alone it compiled the
+/// examples' whole dependency tree again with other features). Even so, after `cargo test
+/// --workspace` cargo still compiles a few crates again here (`syn`, `serde`, `tokio`, the
+/// runtime: their hashes differ, the features do not). Cargo does not hold the build lock while
+/// tests run, so this works from inside `cargo test`.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(WORKSPACE)
+            .args([
+                "build",
+                "-q",
+                "--workspace",
+                "--example",
+                "exit_child",
+                "--message-format=json",
+            ])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "building example exit_child failed");
+        let mut exe = None;
+        let mut edition = None;
+        let mut libs = Vec::new();
+        for msg in String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|msg| msg["reason"] == "compiler-artifact")
+        {
+            let target = &msg["target"];
+            if target["name"] == "exit_child" {
+                exe = msg["executable"].as_str().map(PathBuf::from);
+                edition = target["edition"].as_str().map(str::to_owned);
+            }
+            let rlib = msg["filenames"].as_array().into_iter().flatten();
+            if let Some(rlib) = rlib
+                .filter_map(Value::as_str)
+                .find(|f| f.ends_with(".rlib"))
+            {
+                let name = target["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace('-', "_");
+                libs.push((name, PathBuf::from(rlib)));
+            }
+        }
+        Built {
+            exe: exe.expect("cargo named no executable for example exit_child"),
+            libs,
+            edition: edition.expect("cargo named no edition for example exit_child"),
+        }
+    })
 }
 
 fn exit_child() -> &'static Path {
-    static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| build_example("exit_child", &[]))
+    &built().exe
 }
 
+/// `exit_child_abort` built with `-C panic=abort`: rustc, called as `cargo rustc -p
+/// workflow-log-examples --example exit_child_abort -- -C panic=abort` would call it, but against
+/// the libraries `built()` reported, so that no dependency is compiled again (a binary that
+/// aborts may link libraries built to unwind). It passes `--extern` for the crates
+/// `exit_child.rs` uses: `workflow_log` and `serde_json`.
 fn exit_child_abort() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| build_example("exit_child_abort", &["-C", "panic=abort"]))
+    EXE.get_or_init(|| {
+        let built = built();
+        let lib = |name: &str| {
+            let (_, rlib) = built
+                .libs
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("cargo built no library {name} for exit_child"));
+            rlib
+        };
+        let workflow_log = lib("workflow_log");
+        let deps = workflow_log.parent().expect("the rlib sits in a directory");
+        let exe = built.exe.with_file_name("exit_child_abort-panic-abort");
+        // The rustc that built those libraries: cargo's, next to it, unless cargo was told
+        // another one.
+        let rustc = std::env::var_os("RUSTC")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO")).with_file_name("rustc"));
+        let extern_lib = |name: &str| format!("{name}={}", lib(name).display());
+        let status = Command::new(rustc)
+            .current_dir(WORKSPACE)
+            .args(["--edition", &built.edition])
+            .args(["--crate-name", "exit_child_abort", "--crate-type", "bin"])
+            .arg("examples/examples/exit_child_abort.rs")
+            .args(["-C", "panic=abort"])
+            .arg("-L")
+            .arg(format!("dependency={}", deps.display()))
+            .args(["--extern", &extern_lib("workflow_log")])
+            .args(["--extern", &extern_lib("serde_json")])
+            .arg("-o")
+            .arg(&exe)
+            .status()
+            .expect("rustc runs");
+        assert!(status.success(), "building example exit_child_abort failed");
+        exe
+    })
 }
 
 /// What a child left behind.

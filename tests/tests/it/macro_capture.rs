@@ -56,12 +56,15 @@ fn values_are_json_else_debug_text_else_type_name() {
         json!({
             "q": {"text": "rust", "top_k": 3},
             "d": "DebugOnly { id: 7 }",
-            "o": "macro_capture::Opaque",
+            "o": "it::macro_capture::Opaque",
         })
     );
     // A tuple is Serialize only if all its parts are: this one is Debug.
     assert_eq!(a["output_data"], "(3, DebugOnly { id: 7 })");
-    assert_eq!(log["actions"][1]["output_data"], "macro_capture::Opaque");
+    assert_eq!(
+        log["actions"][1]["output_data"],
+        "it::macro_capture::Opaque"
+    );
 }
 
 // --- Results ----------------------------------------------------------------------------------
@@ -378,7 +381,7 @@ mod reexport {
     pub use workflow_log as logging;
 }
 
-#[reexport::logging::action(crate = crate::reexport::logging, name = "via_reexport")]
+#[reexport::logging::action(crate = crate::macro_capture::reexport::logging, name = "via_reexport")]
 fn via_reexport(x: u8) -> u8 {
     x
 }

@@ -3,7 +3,8 @@
 //! This file is also the lint test of the expansion (issue #3, item 5): it denies every warning
 //! and every `clippy::all` lint, and CI compiles it with `cargo clippy --all-targets -D warnings`,
 //! so a macro expansion that trips `unused_braces`, `needless_return`, `unused_mut` ... fails
-//! here. (That `dead_code` still fires for an unused annotated function is `ui/dead-code.rs`.)
+//! here. (That `dead_code` still fires for an unused annotated function is
+//! `workflow-log-macros/ui/dead-code.rs`.)
 #![deny(warnings, clippy::all)]
 
 use std::collections::HashMap;
