@@ -45,6 +45,9 @@ struct Entry {
 pub(crate) struct Redact {
     keys: Vec<Box<str>>,
     entries: Vec<Entry>,
+    /// The entries' last words, each once, and whether it may be plural: a key that ends in
+    /// none of them matches nothing, found without splitting the key into words.
+    last: Vec<(Box<[u8]>, bool)>,
 }
 
 impl Redact {
@@ -60,16 +63,45 @@ impl Redact {
                 let plural = words.len() > 1 || words.first().is_some_and(|w| &**w != b"token");
                 (!words.is_empty() && split.count <= MAX_WORDS).then_some(Entry { words, plural })
             })
-            .collect();
-        Redact { keys, entries }
+            .collect::<Vec<_>>();
+        let mut last: Vec<(Box<[u8]>, bool)> = Vec::new();
+        for entry in &entries {
+            let word = entry.words.last().expect("an entry has a word");
+            if !last.iter().any(|(w, p)| w == word && *p == entry.plural) {
+                last.push((word.clone(), entry.plural));
+            }
+        }
+        Redact {
+            keys,
+            entries,
+            last,
+        }
+    }
+
+    /// Whether `key`, less the separators it ends with, ends in an entry's last word (ignoring
+    /// case, maybe plural): a key's last word ends it so, and a key that does not can't match.
+    fn may_match(&self, mut key: &[u8]) -> bool {
+        while let [rest @ .., c] = key {
+            if c.is_ascii_alphanumeric() || *c >= 0x80 {
+                break;
+            }
+            key = rest;
+        }
+        let ends_in = |key: &[u8], word: &[u8]| {
+            key.len() >= word.len() && key[key.len() - word.len()..].eq_ignore_ascii_case(word)
+        };
+        let singular = key.strip_suffix(b"s").or_else(|| key.strip_suffix(b"S"));
+        self.last.iter().any(|(word, plural)| {
+            ends_in(key, word) || (*plural && singular.is_some_and(|k| ends_in(k, word)))
+        })
     }
 
     /// Whether `key`'s last words are an entry's (ignoring case; the last one maybe plural).
     pub(super) fn matches(&self, key: &str) -> bool {
-        if self.entries.is_empty() {
+        let key = key.as_bytes();
+        if !self.may_match(key) {
             return false;
         }
-        let key = key.as_bytes();
         let words = Words::of(key);
         let have = words.len();
         self.entries.iter().any(|entry| {
