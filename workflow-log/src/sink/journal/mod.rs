@@ -181,6 +181,7 @@ impl Journal {
         let notices = Arc::new(Notices::default());
         let writer = Writer {
             notices: notices.clone(),
+            spare_notices: Vec::new(),
             out,
             leave: readback.is_some(),
             readback,

@@ -11,12 +11,15 @@ use super::{Durability, Msg, Notices, Report, Written, POLL};
 use crate::capture::escape_into;
 use crate::clock::Anchor;
 use crate::record::{thread_names, Record, Usage};
-use crate::sink::collector::Collector;
+use crate::sink::collector::{Collector, BATCH};
 use crate::sink::tree::{NewEntry, Placer, IN_MEMORY};
 use crate::util::lock;
 
 pub(super) struct Writer {
     pub(super) notices: Arc<Notices>,
+    /// The notice queue's storage between two looks, swapped in for the one taken: opening
+    /// an iteration or interaction then seldom allocates.
+    pub(super) spare_notices: Vec<Record>,
     pub(super) out: LineFile,
     /// The journal opened for reading, if `finish` can read records back from it (`None`: a
     /// pipe or a device).
@@ -149,16 +152,20 @@ impl Writer {
     /// Writes the open notices handed over since the last look, as [`write_batch`]
     /// (Self::write_batch) does; `close`: none are taken after this.
     fn write_notices(&mut self, close: bool) {
-        let mut notices = {
+        let mut notices = std::mem::take(&mut self.spare_notices);
+        {
             let mut queue = lock(&self.notices.queue);
             queue.1 |= close;
-            std::mem::take(&mut queue.0)
-        };
+            std::mem::swap(&mut queue.0, &mut notices);
+        }
         if let (false, Some(watch)) = (close, self.notices.watch.get()) {
             watch(&mut notices);
         }
         if !notices.is_empty() {
             self.write_batch(&mut notices);
+        }
+        if notices.capacity() <= BATCH {
+            self.spare_notices = notices;
         }
     }
 
