@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -123,6 +123,7 @@ impl LiveWorkflow {
             journal,
             root_iterations: AtomicU64::new(0),
             nested_iterations: Mutex::new(HashMap::new()),
+            nested_counters: AtomicUsize::new(0),
             pid: std::process::id(),
         });
         registry::register(&live);

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,6 +46,9 @@ pub(crate) struct LiveWorkflow {
     pub(super) root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
     pub(super) nested_iterations: Mutex<HashMap<u64, u64>>,
+    /// How many counters `nested_iterations` holds, read without its lock: an iteration or
+    /// interaction closing with none to forget (the usual case) takes no lock.
+    pub(super) nested_counters: AtomicUsize,
     /// The process it started in: in a child made by `fork()` it records nothing.
     pub(crate) pid: u32,
 }
@@ -172,16 +175,21 @@ impl LiveWorkflow {
             return self.root_iterations.fetch_add(1, Ordering::Relaxed) + 1;
         }
         let mut map = lock(&self.nested_iterations);
-        let n = map.entry(parent).or_insert(0);
-        *n += 1;
-        *n
+        let n = *map.entry(parent).and_modify(|n| *n += 1).or_insert(1);
+        self.nested_counters.store(map.len(), Ordering::Relaxed);
+        n
     }
 
     /// Forgets the iteration counter of a record that closed.
+    /// Counters are made and forgotten on the thread whose stack the parent is on; a counter
+    /// made on another thread at the moment its parent closes may be kept (16 bytes).
     pub(crate) fn forget_counter(&self, id: u64) {
+        if self.nested_counters.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let mut map = lock(&self.nested_iterations);
-        if !map.is_empty() {
-            map.remove(&id);
+        if map.remove(&id).is_some() {
+            self.nested_counters.store(map.len(), Ordering::Relaxed);
         }
     }
 }
