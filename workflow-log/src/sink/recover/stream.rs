@@ -182,11 +182,15 @@ impl Nodes for JournalNodes {
             return Ok((r, self.names.get(r.thread as usize).map_or("?", |n| n)));
         }
         let thread = &mut self.thread;
+        let last = self.record.take();
         let read = self.lines.line_at(location).map(|bytes| {
             let line = fast::parse(bytes)?;
-            let rec = record(&line, 0).filter(|r| r.kind == kind)?;
-            thread.clear();
-            thread.push_str(line.thread.str().unwrap_or("?"));
+            let rec = record(&line, 0, last).filter(|r| r.kind == kind)?;
+            let name = line.thread.str().unwrap_or("?");
+            if thread != name {
+                thread.clear();
+                thread.push_str(name);
+            }
             Some(rec)
         });
         match read {
