@@ -17,44 +17,55 @@ use super::line::{by_serde, Entries, Line, Scalar};
 /// A line as a [`Line`], or `None` if it is not one JSON object: by hand when it has the
 /// journal's own shape ([`line`]), else by serde.
 pub(super) fn parse(line: &[u8]) -> Option<Line<'_>> {
-    self::line(line).or_else(|| by_serde(line))
+    let mut out = Line::default();
+    parse_into(line, &mut out).then_some(out)
+}
+
+/// [`parse`] into `out`, a [`Line::default()`] (a line is a few hundred bytes: filled where it
+/// is, not moved): `false` if the line is not one JSON object.
+pub(super) fn parse_into<'a>(bytes: &'a [u8], out: &mut Line<'a>) -> bool {
+    if fill(bytes, out).is_some() {
+        return true;
+    }
+    match by_serde(bytes) {
+        Some(line) => {
+            *out = line;
+            true
+        }
+        None => false,
+    }
 }
 
 /// The record line `bytes`, if it has the journal's own shape and is whole.
+#[cfg(test)]
 pub(super) fn line(bytes: &[u8]) -> Option<Line<'_>> {
+    let mut out = Line::default();
+    fill(bytes, &mut out).map(|()| out)
+}
+
+/// [`line`] into `line`, a [`Line::default()`]; on `None` some of its fields may be set.
+fn fill<'a>(bytes: &'a [u8], line: &mut Line<'a>) -> Option<()> {
     // Only strings and payloads may hold other than ASCII: each is checked to be UTF-8 as it
     // is read, so the rest of the line needs no check of its own.
     let mut c = Cursor { bytes, at: 0 };
     c.lit(b"{\"id\":")?;
-    let id = c.uint()?;
+    line.id = c.uint()?;
     c.lit(b",\"parent\":")?;
-    let parent = c.uint()?;
+    line.parent = c.uint()?;
     c.lit(b",\"kind\":")?;
-    let kind = c.string()?;
+    line.kind = c.string()?;
     c.lit(b",\"status\":")?;
-    let status = c.string()?;
+    line.status = c.string()?;
     c.lit(b",\"name\":")?;
-    let name = c.string()?;
+    line.name = c.string()?;
     c.lit(b",\"number\":")?;
-    let number = c.uint()?;
+    line.number = c.uint()?;
     c.lit(b",\"start_ns\":")?;
-    let start_ns = c.int()?;
+    line.start_ns = c.int()?;
     c.lit(b",\"end_ns\":")?;
-    let end_ns = c.int()?;
+    line.end_ns = c.int()?;
     c.lit(b",\"thread\":")?;
-    let thread = c.string()?;
-    let mut line = Line {
-        id,
-        parent,
-        kind,
-        status,
-        name,
-        number,
-        start_ns,
-        end_ns,
-        thread,
-        ..Line::default()
-    };
+    line.thread = c.string()?;
     if c.lit(b",\"input\":").is_some() {
         line.input = c.payload()?;
     }
@@ -85,7 +96,7 @@ pub(super) fn line(bytes: &[u8]) -> Option<Line<'_>> {
     c.rest()
         .iter()
         .all(|b| matches!(b, b' ' | b'\n' | b'\t' | b'\r'))
-        .then_some(line)
+        .then_some(())
 }
 
 struct Cursor<'a> {

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::fast;
+use super::line::Line;
 use super::{head, record, Run};
 use crate::clock::Anchor;
 use crate::record::Record;
@@ -184,7 +185,10 @@ impl Nodes for JournalNodes {
         let thread = &mut self.thread;
         let last = self.record.take();
         let read = self.lines.line_at(location).map(|bytes| {
-            let line = fast::parse(bytes)?;
+            let mut line = Line::default();
+            if !fast::parse_into(bytes, &mut line) {
+                return None;
+            }
             let rec = record(&line, 0, last).filter(|r| r.kind == kind)?;
             let name = line.thread.str().unwrap_or("?");
             if thread != name {
