@@ -13,7 +13,6 @@
 //! 0.13 ms here), and trusts the CPU's invariant-TSC flag where this asks the kernel. The
 //! `first_tick` and `guard` benches compare the two (BENCHMARKS.md, "Clocks").
 
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -277,18 +276,30 @@ impl TimeFormat {
     }
 
     /// The same text as [`Anchor::format`], written into `buf`.
+    #[cfg(test)]
     pub(crate) fn format<'b>(
         &mut self,
         anchor: &Anchor,
         tick: u64,
         buf: &'b mut [u8; 27],
-    ) -> Cow<'b, str> {
+    ) -> std::borrow::Cow<'b, str> {
+        use std::borrow::Cow;
+        if self.fill(anchor, tick, buf) {
+            Cow::Borrowed(std::str::from_utf8(buf).unwrap_or(""))
+        } else {
+            Cow::Owned(anchor.format(tick))
+        }
+    }
+
+    /// Writes [`Anchor::format`]'s text into `buf` (ASCII) and returns `true`, or `false` for a
+    /// time outside the years 0 to 9999, which `Anchor::format` writes otherwise.
+    pub(crate) fn fill(&mut self, anchor: &Anchor, tick: u64, buf: &mut [u8; 27]) -> bool {
         let us = anchor
             .wall
             .timestamp_micros()
             .checked_add(anchor.ns(tick).div_euclid(1000));
         let Some(us) = us else {
-            return Cow::Owned(anchor.format(tick));
+            return false;
         };
         let secs = us.div_euclid(1_000_000);
         if secs == self.secs {
@@ -301,12 +312,12 @@ impl TimeFormat {
             buf[26] = b'Z';
         } else {
             if civil_micros(us, buf).is_none() {
-                return Cow::Owned(anchor.format(tick));
+                return false;
             }
             self.head.copy_from_slice(&buf[..20]);
             self.secs = secs;
         }
-        Cow::Borrowed(std::str::from_utf8(buf).unwrap_or(""))
+        true
     }
 }
 

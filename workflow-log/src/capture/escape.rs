@@ -109,7 +109,7 @@ static ESCAPE: [u8; 256] = {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// How many bytes at the start of `bytes` need no escaping.
-fn clean_run(bytes: &[u8]) -> usize {
+pub(crate) fn clean_run(bytes: &[u8]) -> usize {
     let len = bytes.len();
     let mut start = 0;
     while start + 8 <= len {

@@ -29,8 +29,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub(crate) use escape::escape_into;
 use escape::escape_redacted_into;
+pub(crate) use escape::{clean_run, escape_into};
 use redact::Redact;
 pub use redact::DEFAULT_REDACTED_KEYS;
 use scratch::return_scratch;

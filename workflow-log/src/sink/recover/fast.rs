@@ -17,43 +17,55 @@ use super::line::{by_serde, Entries, Line, Scalar};
 /// A line as a [`Line`], or `None` if it is not one JSON object: by hand when it has the
 /// journal's own shape ([`line`]), else by serde.
 pub(super) fn parse(line: &[u8]) -> Option<Line<'_>> {
-    self::line(line).or_else(|| by_serde(line))
+    let mut out = Line::default();
+    parse_into(line, &mut out).then_some(out)
+}
+
+/// [`parse`] into `out`, a [`Line::default()`] (a line is a few hundred bytes: filled where it
+/// is, not moved): `false` if the line is not one JSON object.
+pub(super) fn parse_into<'a>(bytes: &'a [u8], out: &mut Line<'a>) -> bool {
+    if fill(bytes, out).is_some() {
+        return true;
+    }
+    match by_serde(bytes) {
+        Some(line) => {
+            *out = line;
+            true
+        }
+        None => false,
+    }
 }
 
 /// The record line `bytes`, if it has the journal's own shape and is whole.
+#[cfg(test)]
 pub(super) fn line(bytes: &[u8]) -> Option<Line<'_>> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let mut c = Cursor { text, at: 0 };
+    let mut out = Line::default();
+    fill(bytes, &mut out).map(|()| out)
+}
+
+/// [`line`] into `line`, a [`Line::default()`]; on `None` some of its fields may be set.
+fn fill<'a>(bytes: &'a [u8], line: &mut Line<'a>) -> Option<()> {
+    // Only strings and payloads may hold other than ASCII: each is checked to be UTF-8 as it
+    // is read, so the rest of the line needs no check of its own.
+    let mut c = Cursor { bytes, at: 0 };
     c.lit(b"{\"id\":")?;
-    let id = c.uint()?;
+    line.id = c.uint()?;
     c.lit(b",\"parent\":")?;
-    let parent = c.uint()?;
+    line.parent = c.uint()?;
     c.lit(b",\"kind\":")?;
-    let kind = c.string()?;
+    line.kind = c.string()?;
     c.lit(b",\"status\":")?;
-    let status = c.string()?;
+    line.status = c.string()?;
     c.lit(b",\"name\":")?;
-    let name = c.string()?;
+    line.name = c.string()?;
     c.lit(b",\"number\":")?;
-    let number = c.uint()?;
+    line.number = c.uint()?;
     c.lit(b",\"start_ns\":")?;
-    let start_ns = c.int()?;
+    line.start_ns = c.int()?;
     c.lit(b",\"end_ns\":")?;
-    let end_ns = c.int()?;
+    line.end_ns = c.int()?;
     c.lit(b",\"thread\":")?;
-    let thread = c.string()?;
-    let mut line = Line {
-        id,
-        parent,
-        kind,
-        status,
-        name,
-        number,
-        start_ns,
-        end_ns,
-        thread,
-        ..Line::default()
-    };
+    line.thread = c.string()?;
     if c.lit(b",\"input\":").is_some() {
         line.input = c.payload()?;
     }
@@ -81,20 +93,20 @@ pub(super) fn line(bytes: &[u8]) -> Option<Line<'_>> {
     }
     c.lit(b"}")?;
     // What serde allows after the value: whitespace.
-    let rest = &text.as_bytes()[c.at..];
-    rest.iter()
+    c.rest()
+        .iter()
         .all(|b| matches!(b, b' ' | b'\n' | b'\t' | b'\r'))
-        .then_some(line)
+        .then_some(())
 }
 
 struct Cursor<'a> {
-    text: &'a str,
+    bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Cursor<'a> {
     fn rest(&self) -> &'a [u8] {
-        &self.text.as_bytes()[self.at..]
+        self.bytes.get(self.at..).unwrap_or_default()
     }
 
     /// Steps over `token`, or leaves the cursor where it is. (Compared as an array of known
@@ -108,15 +120,24 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters (anything else: `None`).
     fn string(&mut self) -> Option<Scalar<'a>> {
         self.lit(b"\"")?;
-        let len = self
-            .rest()
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if self.rest()[len] != b'"' {
-            return None;
-        }
-        let s = &self.text[self.at..self.at + len];
-        self.at += len + 1;
+        let rest = self.rest();
+        let len = plain_ascii(rest)?;
+        let s = match rest[len] {
+            // SAFETY: every byte before `len` is ASCII (`plain_ascii` stops at any other), so
+            // they are UTF-8.
+            b'"' => unsafe { std::str::from_utf8_unchecked(&rest[..len]) },
+            0x80.. => {
+                let len = rest
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+                if rest[len] != b'"' {
+                    return None;
+                }
+                std::str::from_utf8(&rest[..len]).ok()?
+            }
+            _ => return None,
+        };
+        self.at += s.len() + 1;
         Some(Scalar::Str(Cow::Borrowed(s)))
     }
 
@@ -124,13 +145,24 @@ impl<'a> Cursor<'a> {
     /// of a float.
     fn digits(&mut self) -> Option<u64> {
         let rest = self.rest();
-        let len = rest.iter().position(|b| !b.is_ascii_digit())?;
-        if len == 0 || (rest[0] == b'0' && len > 1) || matches!(rest[len], b'.' | b'e' | b'E') {
-            return None;
-        }
         let mut n = 0u64;
-        for &d in &rest[..len] {
-            n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        let mut len = 0;
+        // Nineteen digits always fit in a `u64`; a twentieth may not.
+        while let Some(d) = rest
+            .get(len)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+        {
+            n = if len < 19 {
+                n * 10 + u64::from(d)
+            } else {
+                n.checked_mul(10)?.checked_add(u64::from(d))?
+            };
+            len += 1;
+        }
+        let after = *rest.get(len)?;
+        if len == 0 || (rest[0] == b'0' && len > 1) || matches!(after, b'.' | b'e' | b'E') {
+            return None;
         }
         self.at += len;
         Some(n)
@@ -154,8 +186,8 @@ impl<'a> Cursor<'a> {
 
     /// Any JSON value, as serde_json checks it and keeps its text.
     fn raw(&mut self) -> Option<&'a RawValue> {
-        let rest = &self.text[self.at..];
-        let mut de = serde_json::Deserializer::from_str(rest);
+        let rest = self.rest();
+        let mut de = serde_json::Deserializer::from_slice(rest);
         let raw = <&RawValue>::deserialize(&mut de).ok()?;
         // Whitespace before the value is not the journal's shape.
         if raw.get().as_ptr() != rest.as_ptr() {
@@ -189,4 +221,35 @@ impl<'a> Cursor<'a> {
             self.lit(b",")?;
         }
     }
+}
+
+/// Where the first byte that ends a plain ASCII string is (a `"`, a `\\`, a control character
+/// or a byte above ASCII), eight bytes at a time: the classic test for a zero byte in a word,
+/// which flags the first such byte exactly (bytes above it may be flagged wrongly: they don't
+/// count).
+fn plain_ascii(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_le_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_le_bytes([b'\\'; 8]);
+    const SPACES: u64 = u64::from_le_bytes([0x20; 8]);
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // Below 0x20: the same test against 0x20 instead of 1 in each byte; above ASCII: the
+        // high bit itself.
+        let below = w.wrapping_sub(SPACES) & !w & HIGHS;
+        let found = zero(w ^ QUOTES) | zero(w ^ BACKSLASHES) | below | (w & HIGHS);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    let end = tail
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b));
+    end.map(|i| at + i)
 }

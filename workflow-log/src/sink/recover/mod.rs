@@ -1,5 +1,6 @@
 //! Reading a journal back into the nested JSON, even the journal of a run that crashed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -196,7 +197,7 @@ impl Reader {
                 i
             }
         };
-        if let Some(rec) = record(&line, thread) {
+        if let Some(rec) = record(&line, thread, None) {
             self.run.saw(rec.start, rec.end);
             self.records.push(rec);
         }
@@ -300,11 +301,19 @@ fn head(line: &Line<'_>) -> Option<Head> {
     })
 }
 
-/// One record line, or `None` if it isn't one.
-fn record(line: &Line<'_>, thread: u32) -> Option<Record> {
+/// One record line, or `None` if it isn't one. The name of `last` (the record read before)
+/// is taken when it is the same, instead of a copy of its own.
+fn record(line: &Line<'_>, thread: u32, last: Option<Record>) -> Option<Record> {
     let head = head(line)?;
     let kind = head.kind;
-    let mut rec = Record::new(kind, line.name.str()?.to_owned().into());
+    let name = line.name.str()?;
+    let mut rec = Record::new(kind, Cow::Borrowed(""));
+    rec.name = match last {
+        Some(mut last) if last.name.as_str() == name => {
+            std::mem::replace(&mut last.name, Name::new(Cow::Borrowed("")))
+        }
+        _ => Name::new(name.to_owned().into()),
+    };
     rec.id = head.id;
     rec.parent = head.parent;
     rec.status = head.status;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::fast;
+use super::line::Line;
 use super::{head, record, Run};
 use crate::clock::Anchor;
 use crate::record::Record;
@@ -182,11 +183,18 @@ impl Nodes for JournalNodes {
             return Ok((r, self.names.get(r.thread as usize).map_or("?", |n| n)));
         }
         let thread = &mut self.thread;
+        let last = self.record.take();
         let read = self.lines.line_at(location).map(|bytes| {
-            let line = fast::parse(bytes)?;
-            let rec = record(&line, 0).filter(|r| r.kind == kind)?;
-            thread.clear();
-            thread.push_str(line.thread.str().unwrap_or("?"));
+            let mut line = Line::default();
+            if !fast::parse_into(bytes, &mut line) {
+                return None;
+            }
+            let rec = record(&line, 0, last).filter(|r| r.kind == kind)?;
+            let name = line.thread.str().unwrap_or("?");
+            if thread != name {
+                thread.clear();
+                thread.push_str(name);
+            }
             Some(rec)
         });
         match read {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::clock::{Anchor, TimeFormat};
+use crate::clock::Anchor;
 use crate::record::{Payload, Record, Status, Usage};
 
 mod index;
@@ -95,7 +95,7 @@ pub(super) trait Emit {
     fn end_array(&mut self) -> io::Result<()>;
     /// The next key of the object being emitted: one of the format's own names, which never
     /// need escaping.
-    fn key(&mut self, key: &str) -> io::Result<()>;
+    fn key(&mut self, key: &'static str) -> io::Result<()>;
     fn str(&mut self, s: &str) -> io::Result<()>;
     fn uint(&mut self, n: u64) -> io::Result<()>;
     fn null(&mut self) -> io::Result<()>;
@@ -131,13 +131,9 @@ pub(crate) fn write_nodes<N: Nodes, W: Write>(
     pretty: bool,
     out: &mut W,
 ) -> io::Result<()> {
-    let mut text = Text {
-        out,
-        pretty,
-        open: Vec::new(),
-        times: TimeFormat::new(),
-    };
-    walk(nodes, info, &mut text)
+    let mut text = Text::new(out, pretty);
+    walk(nodes, info, &mut text)?;
+    text.done()
 }
 
 /// The nested JSON of `records` as a value.

@@ -56,7 +56,7 @@ impl Emit for ValueBuilder {
         Ok(())
     }
 
-    fn key(&mut self, key: &str) -> io::Result<()> {
+    fn key(&mut self, key: &'static str) -> io::Result<()> {
         if let Some((_, slot)) = self.open.last_mut() {
             *slot = Some(key.to_owned());
         }
