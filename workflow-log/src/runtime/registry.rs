@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 pub(crate) use super::workflow::forked_since;
-use super::workflow::{LiveWorkflow, FORKED};
+use super::workflow::{LiveWorkflow, FORKED, FORK_GEN};
 use crate::level::OFF;
 use crate::util::lock;
 use crate::Level;
@@ -56,6 +56,7 @@ fn watch_forks() {
         extern "C" fn in_child() {
             // Only atomic stores: all a fork handler may safely do.
             FORKED.store(true, Ordering::Relaxed);
+            FORK_GEN.fetch_add(1, Ordering::Relaxed);
             MIN_THRESHOLD.store(OFF, Ordering::Relaxed);
             MIN_LOG_THRESHOLD.store(OFF, Ordering::Relaxed);
         }

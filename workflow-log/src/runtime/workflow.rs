@@ -218,6 +218,11 @@ fn scrub_texts(rec: &mut Record, cfg: &capture::Config) {
 /// then on, workflows the parent started record nothing here.
 pub(crate) static FORKED: AtomicBool = AtomicBool::new(false);
 
+/// How many `fork()`s led to this process (0 in a process no fork made, as seen by the handler
+/// the registry installs): what a thread made before the fork, and its locks, which a thread
+/// the child does not have may have held at that moment, are left alone in the child.
+pub(crate) static FORK_GEN: AtomicU64 = AtomicU64::new(0);
+
 /// Whether `pid` (the process a workflow started in) is not this process: `true` in a child
 /// made by `fork()`. Without a system call until a fork was seen; `certain` asks the system
 /// anyway (a fork that skipped the handlers: a raw `clone`), for the calls that could block.

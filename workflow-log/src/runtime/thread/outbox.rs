@@ -10,13 +10,13 @@
 
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError, Weak};
 
 use super::open_slots::{OpenSlot, SLOTS};
 use super::{report_orphan, Local, OpenRecord};
 use crate::record::Record;
-use crate::runtime::workflow::LiveWorkflow;
+use crate::runtime::workflow::{LiveWorkflow, FORK_GEN};
 use crate::sink::collector::BATCH;
 use crate::util::lock;
 
@@ -30,6 +30,9 @@ pub(super) struct Outbox {
     owner: AtomicU64,
     /// The thread's index among the thread names.
     pub(super) thread: u32,
+    /// [`FORK_GEN`] when it was made: in a child made by `fork()` since, its lock may be held
+    /// for ever (by a thread that flushed at the moment of the fork), and it is never used.
+    gen: u64,
     state: Mutex<State>,
     /// The thread's open actions, by the depth they opened at (see [`OpenSlot`]).
     pub(super) open: [OpenSlot; SLOTS],
@@ -51,8 +54,42 @@ unsafe impl Send for State {}
 /// The storage a thread starts with, in records.
 const FIRST_CAP: usize = 16;
 
-/// Every thread's outbox, so that a flush can reach them.
-static OUTBOXES: Mutex<Vec<Weak<Outbox>>> = Mutex::new(Vec::new());
+/// Every thread's outbox, so that a flush can reach them: the list of this process's
+/// [`FORK_GEN`] (a child made by `fork()` makes its own, as the lock of its parent's may be held
+/// for ever). Lists are never freed.
+static OUTBOXES: AtomicPtr<List> = AtomicPtr::new(std::ptr::null_mut());
+
+struct List {
+    gen: u64,
+    outboxes: Mutex<Vec<Weak<Outbox>>>,
+}
+
+/// This process's list of outboxes, made on first use.
+fn list() -> &'static Mutex<Vec<Weak<Outbox>>> {
+    let gen = FORK_GEN.load(Ordering::Relaxed);
+    let mut seen = OUTBOXES.load(Ordering::Acquire);
+    loop {
+        // SAFETY: a non-null pointer here is a `List` leaked below, never freed.
+        if let Some(list) = unsafe { seen.as_ref() } {
+            if list.gen == gen {
+                return &list.outboxes;
+            }
+        }
+        let fresh = Box::into_raw(Box::new(List {
+            gen,
+            outboxes: Mutex::new(Vec::new()),
+        }));
+        match OUTBOXES.compare_exchange(seen, fresh, Ordering::AcqRel, Ordering::Acquire) {
+            // SAFETY: `fresh` was just leaked, and is never freed now that it is in place.
+            Ok(_) => return unsafe { &(*fresh).outboxes },
+            Err(now) => {
+                // SAFETY: `fresh` was never shared: it is freed once, here.
+                drop(unsafe { Box::from_raw(fresh) });
+                seen = now;
+            }
+        }
+    }
+}
 
 impl Outbox {
     fn new(thread: u32) -> Arc<Outbox> {
@@ -60,6 +97,7 @@ impl Outbox {
             published: AtomicUsize::new(0),
             owner: AtomicU64::new(0),
             thread,
+            gen: FORK_GEN.load(Ordering::Relaxed),
             state: Mutex::new(State {
                 ptr: NonNull::dangling(),
                 cap: 0,
@@ -67,7 +105,7 @@ impl Outbox {
             }),
             open: [const { OpenSlot::new() }; SLOTS],
         });
-        let mut all = lock(&OUTBOXES);
+        let mut all = lock(list());
         all.retain(|w| w.strong_count() > 0);
         all.push(Arc::downgrade(&outbox));
         outbox
@@ -140,9 +178,9 @@ pub(super) fn drain_all(shared: &LiveWorkflow, wait: bool) {
 /// Every thread's outbox (none if `wait` is false and the list is locked).
 pub(super) fn all(wait: bool) -> Vec<Arc<Outbox>> {
     let list = if wait {
-        lock(&OUTBOXES)
+        lock(list())
     } else {
-        match OUTBOXES.try_lock() {
+        match list().try_lock() {
             Ok(list) => list,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => return Vec::new(),
@@ -195,6 +233,7 @@ impl Local {
     #[cold]
     #[inline(never)]
     pub(super) fn make_outbox(&mut self) -> Arc<Outbox> {
+        self.leave_outbox_of_parent();
         if let Some(outbox) = &self.outbox {
             return outbox.clone();
         }
@@ -233,6 +272,7 @@ impl Local {
     #[cold]
     #[inline(never)]
     pub(super) fn hand_over(&mut self) {
+        self.leave_outbox_of_parent();
         let Some(outbox) = &self.outbox else {
             return;
         };
@@ -248,6 +288,24 @@ impl Local {
         }
         batch.clear();
         (self.store, self.cap) = install(&mut st, batch);
+    }
+
+    /// In a child made by `fork()` since this thread's outbox was made: leaves the outbox as it
+    /// is (its lock may be held for ever, by a thread the child does not have), with the
+    /// records in it, all of workflows of the parent, which record nothing in the child. The
+    /// next record makes a new outbox.
+    #[inline]
+    fn leave_outbox_of_parent(&mut self) {
+        if self
+            .outbox
+            .as_ref()
+            .is_some_and(|o| o.gen != FORK_GEN.load(Ordering::Relaxed))
+        {
+            std::mem::forget(self.outbox.take());
+            self.store = NonNull::dangling().as_ptr();
+            self.len = 0;
+            self.cap = 0;
+        }
     }
 
     /// The buffer's workflow is now `serial`'s (the outbox holds no record).
