@@ -126,6 +126,10 @@ impl LiveWorkflow {
             nested_counters: AtomicUsize::new(0),
             pid: std::process::id(),
         });
+        if let Some(journal) = &live.journal {
+            // Timed actions long open get their open lines when the writer wakes.
+            journal.watch_open(thread::watcher(live.serial));
+        }
         registry::register(&live);
         Ok(live)
     }

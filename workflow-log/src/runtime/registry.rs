@@ -70,10 +70,6 @@ fn watch_forks() {
 
 pub(crate) fn register(shared: &Arc<LiveWorkflow>) {
     watch_forks();
-    if let Some(journal) = &shared.journal {
-        // Timed actions long open get their open lines when the writer wakes.
-        journal.watch_open(super::thread::watcher(shared.serial));
-    }
     let mut live = lock(&LIVE);
     // In a forked child, the parent's workflows keep no records here.
     live.retain(|(_, w, _, _, pid)| w.strong_count() > 0 && !forked_since(*pid, false));

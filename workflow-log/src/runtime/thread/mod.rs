@@ -31,7 +31,8 @@ use crate::Level;
 
 pub(crate) use implicit::log_simple;
 pub(crate) use open::{close, close_in_place, open_action, open_in_place, OpenRecord};
-pub(crate) use open_slots::{watcher, NameRef};
+pub(crate) use open_slots::NameRef;
+pub(crate) use outbox::watcher;
 pub(crate) use scope::{enter, Entered};
 #[cfg(feature = "tracing")]
 pub(crate) use scope::{enter_keyed, leave_keyed};
@@ -372,7 +373,7 @@ pub(crate) fn flush_others(shared: &LiveWorkflow) {
         return;
     }
     outbox::drain_all(shared, true);
-    open_slots::notice_open(shared, u64::MAX, true);
+    outbox::notice_open(shared, u64::MAX, true);
 }
 
 thread_local! {
@@ -418,7 +419,7 @@ pub(crate) fn flush_all(timeout: std::time::Duration) {
     for shared in live.iter().filter(|w| !w.forked()) {
         // Never waiting for a lock: a thread may hold one while it handed records over.
         outbox::drain_all(shared, false);
-        open_slots::notice_open(shared, u64::MAX, false);
+        outbox::notice_open(shared, u64::MAX, false);
         let _ = shared.flush_journal(Some(timeout));
     }
 }

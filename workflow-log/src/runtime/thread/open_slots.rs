@@ -14,20 +14,17 @@
 use std::borrow::Cow;
 use std::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use super::outbox::{self, Outbox};
 use super::Local;
-use crate::clock;
 use crate::record::{Kind, Record, Status};
-use crate::sink::journal::OpenWatch;
 
 /// Depths of a thread's stack whose open actions are published: deeper ones are not.
 pub(super) const SLOTS: usize = 64;
 /// Bytes of a name made at run time (not `'static`) that a slot keeps.
 const INLINE: usize = 72;
 /// An action open this long gets an open notice when the journal's writer wakes.
-const NOTICE_AFTER_MS: u64 = 5;
+pub(super) const NOTICE_AFTER_MS: u64 = 5;
 /// The writer looks for such actions at most this often.
-const LOOK_EVERY_MS: u64 = 5;
+pub(super) const LOOK_EVERY_MS: u64 = 5;
 
 /// One published open action (128 bytes: two cache lines, written by its thread alone).
 #[repr(align(128))]
@@ -82,7 +79,7 @@ impl OpenSlot {
 
     /// The open notice of the action in this slot, if it is open, of workflow `serial`, opened
     /// at `before` or earlier, and not given one yet.
-    fn notice(&self, serial: u64, before: u64, thread: u32) -> Option<Record> {
+    pub(super) fn notice(&self, serial: u64, before: u64, thread: u32) -> Option<Record> {
         let id = self.id.load(Ordering::Acquire);
         if id == 0 || self.noticed.load(Ordering::Relaxed) == id {
             return None;
@@ -193,48 +190,4 @@ impl Local {
             }
         }
     }
-}
-
-/// Hands an open notice over to `shared` for every action of it open on any thread since
-/// `before` (a tick) or earlier that has none yet.
-pub(super) fn notice_open(
-    shared: &crate::runtime::workflow::LiveWorkflow,
-    before: u64,
-    wait: bool,
-) {
-    let mut notices = Vec::new();
-    collect(shared.serial, before, wait, &mut notices);
-    for rec in notices {
-        shared.notice(rec);
-    }
-}
-
-fn collect(serial: u64, before: u64, wait: bool, out: &mut Vec<Record>) {
-    for outbox in outbox::all(wait) {
-        collect_from(&outbox, serial, before, out);
-    }
-}
-
-pub(super) fn collect_from(outbox: &Outbox, serial: u64, before: u64, out: &mut Vec<Record>) {
-    out.extend(
-        outbox
-            .open
-            .iter()
-            .filter_map(|slot| slot.notice(serial, before, outbox.thread)),
-    );
-}
-
-/// What the journal's writer of workflow `serial` calls each time it looks for open notices:
-/// at most every [`LOOK_EVERY_MS`], the actions open for more than [`NOTICE_AFTER_MS`].
-pub(crate) fn watcher(serial: u64) -> OpenWatch {
-    let last = AtomicU64::new(0);
-    Box::new(move |out| {
-        let now = clock::now();
-        if now.saturating_sub(last.load(Ordering::Relaxed)) < clock::ticks_from_ms(LOOK_EVERY_MS) {
-            return;
-        }
-        last.store(now, Ordering::Relaxed);
-        let before = now.saturating_sub(clock::ticks_from_ms(NOTICE_AFTER_MS));
-        collect(serial, before, false, out);
-    })
 }

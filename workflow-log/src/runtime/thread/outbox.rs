@@ -13,11 +13,13 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError, Weak};
 
-use super::open_slots::{OpenSlot, SLOTS};
+use super::open_slots::{OpenSlot, LOOK_EVERY_MS, NOTICE_AFTER_MS, SLOTS};
 use super::{report_orphan, Local, OpenRecord};
+use crate::clock;
 use crate::record::Record;
 use crate::runtime::workflow::{LiveWorkflow, FORK_GEN};
 use crate::sink::collector::BATCH;
+use crate::sink::journal::OpenWatch;
 use crate::util::lock;
 
 /// One thread's closed records that its workflow has not been handed yet, and its open actions.
@@ -348,4 +350,45 @@ fn install(st: &mut State, storage: Vec<Record>) -> (*mut Record, usize) {
     st.cap = storage.capacity();
     st.taken = 0;
     (st.ptr.as_ptr(), st.cap)
+}
+
+/// Hands an open notice over to `shared` for every action of it open on any thread since
+/// `before` (a tick) or earlier that has none yet.
+pub(super) fn notice_open(shared: &LiveWorkflow, before: u64, wait: bool) {
+    let mut notices = Vec::new();
+    collect(shared.serial, before, wait, &mut notices);
+    for rec in notices {
+        shared.notice(rec);
+    }
+}
+
+fn collect(serial: u64, before: u64, wait: bool, out: &mut Vec<Record>) {
+    for outbox in all(wait) {
+        collect_from(&outbox, serial, before, out);
+    }
+}
+
+pub(super) fn collect_from(outbox: &Outbox, serial: u64, before: u64, out: &mut Vec<Record>) {
+    out.extend(
+        outbox
+            .open
+            .iter()
+            .filter_map(|slot| slot.notice(serial, before, outbox.thread)),
+    );
+}
+
+/// What the journal's writer of workflow `serial` calls each time it looks for open notices:
+/// at most every [`LOOK_EVERY_MS`], the actions open for more than [`NOTICE_AFTER_MS`] (see
+/// [`open_slots`](super::open_slots)).
+pub(crate) fn watcher(serial: u64) -> OpenWatch {
+    let last = AtomicU64::new(0);
+    Box::new(move |out| {
+        let now = clock::now();
+        if now.saturating_sub(last.load(Ordering::Relaxed)) < clock::ticks_from_ms(LOOK_EVERY_MS) {
+            return;
+        }
+        last.store(now, Ordering::Relaxed);
+        let before = now.saturating_sub(clock::ticks_from_ms(NOTICE_AFTER_MS));
+        collect(serial, before, false, out);
+    })
 }

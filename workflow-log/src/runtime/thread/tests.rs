@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::open_slots::{self, NameRef};
+use super::open_slots::NameRef;
 use super::{outbox, Local};
 use crate::level::Filter;
 use crate::record::{Kind, Record};
@@ -87,7 +87,7 @@ fn an_open_action_is_read_whole_or_not_at_all_while_its_slot_is_reused() {
                 return;
             };
             let mut notices = Vec::new();
-            open_slots::collect_from(&outbox, serial, u64::MAX, &mut notices);
+            outbox::collect_from(&outbox, serial, u64::MAX, &mut notices);
             for rec in notices {
                 // Every field is the one the owner wrote with this id.
                 assert_eq!(rec.parent, rec.id * 3);
