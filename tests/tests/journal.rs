@@ -874,3 +874,78 @@ fn a_tree_five_thousand_records_deep_is_written_and_dropped_on_a_two_mib_stack()
     assert_eq!(unique.len(), open.len());
     assert!(open.iter().all(|id| closed.contains(id)));
 }
+
+/// A thread that panics while the journal can take nothing (a pipe nobody reads, its queue
+/// full): the panic hook hands the thread's records over and waits for the journal, but not
+/// for ever. The panic goes on; the nested file has the panicked record and what the journal
+/// did not take, and `finish` says how many records those are.
+#[test]
+fn a_panic_while_the_journal_takes_nothing_goes_on_and_its_records_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = Pipe::new(dir.path());
+    let log = Workflow::builder("stalled_panic")
+        .logs_dir(dir.path())
+        .journal_path(&pipe.path)
+        .journal_queue(1)
+        .start()
+        .unwrap();
+    let (ready, is_ready) = mpsc::channel();
+    let (go, may_go) = mpsc::channel::<()>();
+    let (done, panicked) = mpsc::channel();
+    let wf = log.workflow();
+    // Logs while the journal takes records, then panics once it takes none.
+    let panicking = std::thread::spawn(move || {
+        let _e = wf.enter();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _call = workflow_log::action("panics").start();
+            for i in 0..4 {
+                workflow_log::action("step").input(&i).log();
+            }
+            let _ = ready.send(());
+            let _ = may_go.recv();
+            panic!("boom");
+        }));
+        let _ = done.send(result.is_err());
+    });
+    is_ready.recv().unwrap();
+    // Another thread fills the pipe and the queue, and then waits to hand more over.
+    let wf = log.workflow();
+    let filler = std::thread::spawn(move || {
+        let _e = wf.enter();
+        let text = "x".repeat(1000);
+        for _ in 0..1000 {
+            workflow_log::action("filler").input(&text).log();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    go.send(()).unwrap();
+    let unwound = panicked.recv_timeout(Duration::from_secs(60));
+    pipe.release();
+    filler.join().unwrap();
+    panicking.join().unwrap();
+    let finished = log.finish();
+    assert_eq!(
+        unwound,
+        Ok(true),
+        "the panic hook hung while the journal took nothing"
+    );
+    let Err(Error::RecordsLost {
+        path: Some(path),
+        count,
+        reason,
+    }) = finished
+    else {
+        panic!("the records the journal did not take are not reported: {finished:?}");
+    };
+    assert!((1..=5).contains(&count), "{count} records lost");
+    assert!(reason.contains("panicking"), "{reason}");
+    let doc = read_log(&path);
+    let panicked = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action_name"] == "panics")
+        .expect("the panicked action is in the nested file");
+    assert_eq!(panicked["status"], "panicked");
+    assert_eq!(panicked["actions"].as_array().unwrap().len(), 4);
+}

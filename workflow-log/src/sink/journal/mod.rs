@@ -110,6 +110,10 @@ pub(crate) struct Written {
     pub(crate) entries: Entries,
 }
 
+/// How long a panicking thread waits for room in a full journal queue before its records go
+/// to memory only (the nested file still gets them; the journal does not).
+const PANIC_WAIT: Duration = Duration::from_secs(2);
+
 /// A running journal.
 pub(crate) struct Journal {
     pub(crate) path: PathBuf,
@@ -266,6 +270,8 @@ impl Journal {
             self.tx.try_send(Msg::Batch(batch)).map_err(|e| match e {
                 TrySendError::Full(m) | TrySendError::Disconnected(m) => m,
             })
+        } else if std::thread::panicking() {
+            self.send_while_panicking(batch)
         } else {
             self.tx.send(Msg::Batch(batch)).map_err(|e| e.0)
         };
@@ -273,6 +279,26 @@ impl Journal {
             Ok(()) => Ok(()),
             Err(Msg::Batch(batch)) => Err(batch),
             Err(_) => Ok(()),
+        }
+    }
+
+    /// `submit` from the panic hook or a drop while unwinding: waits for room in the queue at
+    /// most [`PANIC_WAIT`], so that a writer that is stuck (a pipe nobody reads) or that is
+    /// this very thread can't hang a panicking program.
+    #[cold]
+    fn send_while_panicking(&self, batch: Vec<Record>) -> Result<(), Msg> {
+        let deadline = Instant::now() + PANIC_WAIT;
+        let mut msg = Msg::Batch(batch);
+        loop {
+            match self.tx.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(m)) => return Err(m),
+                Err(TrySendError::Full(m)) if Instant::now() >= deadline => return Err(m),
+                Err(TrySendError::Full(m)) => {
+                    msg = m;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         }
     }
 
@@ -351,7 +377,8 @@ impl Journal {
         if self.lossy {
             "the lossy journal's queue was full, or they were handed over as the run ended"
         } else {
-            "they were handed over as the run ended"
+            "they were handed over as the run ended, or by a panicking thread while the queue \
+             stayed full"
         }
     }
 }
