@@ -102,13 +102,26 @@ fn paired_read() -> (Instant, u64) {
     (best.0, best.1)
 }
 
+/// Nanoseconds per tick, as a 32.32 fixed-point number; 0 until measured.
+static SCALE: AtomicU64 = AtomicU64::new(0);
+
 /// Nanoseconds per tick, as a 32.32 fixed-point number.
 fn scale() -> u64 {
-    static SCALE: OnceLock<u64> = OnceLock::new();
-    *SCALE.get_or_init(|| {
-        if SOURCE.load(Ordering::Relaxed) != TSC {
-            return 1 << 32;
-        }
+    match SCALE.load(Ordering::Relaxed) {
+        0 => measure_scale(),
+        scale => scale,
+    }
+}
+
+/// Measures the scale (sleeping out what is left of the calibration window) and keeps the
+/// first measurement stored. Without a lock, so that nobody waits for a thread that measures:
+/// a child made by `fork()` while another thread measured would wait for ever for a thread it
+/// does not have; it measures for itself instead.
+#[cold]
+fn measure_scale() -> u64 {
+    let fixed = if SOURCE.load(Ordering::Relaxed) != TSC {
+        1 << 32
+    } else {
         let (t0, c0) = *base();
         let waited = t0.elapsed();
         if waited < CALIBRATION {
@@ -119,7 +132,11 @@ fn scale() -> u64 {
         let ticks = u128::from(c1.wrapping_sub(c0).max(1));
         let fixed = (ns << 32) / ticks;
         u64::try_from(fixed).unwrap_or(1 << 32).max(1)
-    })
+    };
+    match SCALE.compare_exchange(0, fixed, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => fixed,
+        Err(first) => first,
+    }
 }
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
