@@ -355,10 +355,7 @@ pub(crate) fn place() -> Option<(Arc<LiveWorkflow>, Option<Frame>)> {
 pub(crate) fn flush_for(shared: &LiveWorkflow) {
     with(|l| {
         l.close_implicit_of(shared.serial);
-        if l.buffer_owner
-            .as_ref()
-            .is_some_and(|o| o.serial == shared.serial)
-        {
+        if l.buffer_is_for(shared.serial) {
             l.flush();
         }
     });

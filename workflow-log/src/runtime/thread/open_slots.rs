@@ -142,10 +142,10 @@ impl Local {
         serial: u64,
         name: NameRef<'_>,
     ) {
-        let Some(outbox) = &self.outbox else {
-            return self.publish_first(depth, id, parent, start, serial, name);
-        };
-        let Some(slot) = outbox.open.get(depth) else {
+        if self.outbox.is_none() {
+            self.make_outbox();
+        }
+        let Some(slot) = self.outbox.as_ref().and_then(|o| o.open.get(depth)) else {
             return;
         };
         // A slot its action left behind (closed out of order, or on another thread) is taken
@@ -163,22 +163,6 @@ impl Local {
             NameRef::Made(name) => slot.keep_name(name),
         }
         slot.id.store(id, Ordering::Release);
-    }
-
-    /// `publish_open` on a thread without an outbox yet.
-    #[cold]
-    #[inline(never)]
-    fn publish_first(
-        &mut self,
-        depth: usize,
-        id: u64,
-        parent: u64,
-        start: u64,
-        serial: u64,
-        name: NameRef<'_>,
-    ) {
-        self.make_outbox();
-        self.publish_open(depth, id, parent, start, serial, name);
     }
 
     /// The action `id`, published at depth `depth`, closed (or left this thread's stack).

@@ -100,9 +100,7 @@ impl Drop for Entered {
                     l.close_last_implicit();
                 }
             }
-            if (l.buffer_owner.as_ref().is_some_and(|o| o.serial == serial) && !l.stays_in(i))
-                || l.notice_waiting.is_some()
-            {
+            if (l.buffer_is_for(serial) && !l.stays_in(i)) || l.notice_waiting.is_some() {
                 l.flush();
             }
             let scope = l.scopes.remove(i);

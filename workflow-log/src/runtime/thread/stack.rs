@@ -149,17 +149,32 @@ impl Local {
         if usage::needs_settling(&rec) {
             self.settle(&mut rec, serial);
         }
-        if !self.implicit.is_empty() {
-            self.close_implicit_above(rec.id, rec.end);
-        }
-        self.remove_frame(rec.id);
-        if rec.kind == Kind::Action {
-            self.unpublish(self.stack.len(), rec.id);
-        }
-        if matches!(rec.kind, Kind::Iteration | Kind::Interaction) {
-            self.forget_counter(rec.id, serial);
-        }
+        self.leave_stack(rec.id, rec.kind, rec.end, serial);
         self.push(rec, serial);
+    }
+
+    /// What closing a record does before it goes to the buffer: `log_simple` records above it
+    /// closed, its frame removed, an action unpublished, an iteration counter forgotten.
+    #[inline(always)]
+    fn leave_stack(&mut self, id: u64, kind: Kind, end: u64, serial: u64) {
+        if !self.implicit.is_empty() {
+            self.close_implicit_above(id, end);
+        }
+        self.remove_frame(id);
+        if kind == Kind::Action {
+            self.unpublish(self.stack.len(), id);
+        }
+        if matches!(kind, Kind::Iteration | Kind::Interaction) {
+            self.forget_counter(id, serial);
+        }
+    }
+
+    /// Whether the buffer holds `serial`'s records (or may: it is empty and `serial`'s).
+    #[inline(always)]
+    pub(super) fn buffer_is_for(&self, serial: u64) -> bool {
+        self.buffer_owner
+            .as_ref()
+            .is_some_and(|o| o.serial == serial)
     }
 
     /// `close` for the record in a guard's `slot`, which it empties: the record is read where
@@ -172,21 +187,8 @@ impl Local {
             self.settle(&mut open.rec, serial);
         }
         let (id, end, kind, serial) = (open.rec.id, open.rec.end, open.rec.kind, open.serial);
-        if !self.implicit.is_empty() {
-            self.close_implicit_above(id, end);
-        }
-        self.remove_frame(id);
-        if kind == Kind::Action {
-            self.unpublish(self.stack.len(), id);
-        }
-        if matches!(kind, Kind::Iteration | Kind::Interaction) {
-            self.forget_counter(id, serial);
-        }
-        if self
-            .buffer_owner
-            .as_ref()
-            .is_none_or(|o| o.serial != serial)
-        {
+        self.leave_stack(id, kind, end, serial);
+        if !self.buffer_is_for(serial) {
             if let Some(open) = slot.take() {
                 self.push_to_new_owner(open.rec, serial);
             }
@@ -245,11 +247,7 @@ impl Local {
     /// when it is full or when the thread's outermost record closed.
     #[inline]
     pub(super) fn push(&mut self, rec: Record, serial: u64) {
-        if self
-            .buffer_owner
-            .as_ref()
-            .is_none_or(|o| o.serial != serial)
-        {
+        if !self.buffer_is_for(serial) {
             return self.push_to_new_owner(rec, serial);
         }
         let at = rec.end;
@@ -297,11 +295,7 @@ impl Local {
     pub(super) fn flush(&mut self) {
         if let Some(serial) = self.notice_waiting.take() {
             // Handing the buffer to the same journal wakes its writer anyway.
-            let submits = self.len != 0
-                && self
-                    .buffer_owner
-                    .as_ref()
-                    .is_some_and(|o| o.serial == serial);
+            let submits = self.len != 0 && self.buffer_is_for(serial);
             if !submits {
                 if let Some(shared) = self.owner(serial) {
                     shared.nudge();
