@@ -203,6 +203,65 @@ pub fn fifo(dir: &Path) -> PathBuf {
     path
 }
 
+/// A named pipe as the journal: the test decides when the "disk" takes bytes. Nothing is read
+/// until [`release`](Pipe::release); the pipe holds 64 KiB.
+#[derive(Debug)]
+pub struct Pipe {
+    pub path: PathBuf,
+    go: std::sync::mpsc::Sender<()>,
+    reader: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Pipe {
+    /// Makes the pipe in `dir` (see [`fifo`]) and its reader, which waits for `release`.
+    pub fn new(dir: &Path) -> Pipe {
+        let path = fifo(dir);
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let at = path.clone();
+        let reader = std::thread::spawn(move || {
+            // Blocks until the journal's writer opens the pipe.
+            let mut file = std::fs::File::open(&at).unwrap();
+            let _ = wait.recv();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes).unwrap();
+            bytes
+        });
+        Pipe { path, go, reader }
+    }
+
+    /// A workflow `name` logging into `dir` whose journal is this pipe, with a queue of one
+    /// batch: it fills as soon as the pipe does.
+    pub fn workflow(&self, name: &str, dir: &Path) -> WorkflowBuilder {
+        workflow_log::Workflow::builder(name)
+            .logs_dir(dir)
+            .journal_path(&self.path)
+            .journal_queue(1)
+    }
+
+    /// Lets the reader read.
+    pub fn release(&self) {
+        let _ = self.go.send(());
+    }
+
+    /// Everything the writer wrote, once it closed the pipe.
+    pub fn bytes(self) -> Vec<u8> {
+        self.release();
+        self.reader.join().unwrap()
+    }
+}
+
+/// Logs 1,000 actions of 1 KB into `workflow` on a new thread: more than an unread [`Pipe`]
+/// and a queue of one batch hold, so the thread ends up waiting to hand more over.
+pub fn fill_the_pipe(workflow: workflow_log::Workflow) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let _e = workflow.enter();
+        let text = "x".repeat(1000);
+        for _ in 0..1000 {
+            workflow_log::action("filler").input(&text).log();
+        }
+    })
+}
+
 /// The `seq` input of every `step` action of the document, in document order.
 pub fn steps(doc: &Value) -> Vec<u64> {
     nodes(doc)

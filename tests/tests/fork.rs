@@ -3,14 +3,11 @@
 //! the child, and `flush` and `finish` return at once. The tests run one at a time: `fork` in a
 //! process running another test's threads would copy them mid-way.
 
-use std::fs::File;
-use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use workflow_log::{Error, Workflow};
-use workflow_log_tests::{fifo, read_journal, read_log, record_lines};
+use workflow_log_tests::{fill_the_pipe, read_journal, read_log, record_lines, Pipe};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -99,25 +96,11 @@ fn a_forked_child_never_hangs_and_writes_nothing_into_the_parents_files() {
 fn a_child_forked_while_another_thread_flushes_its_records_never_hangs() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    // The journal is a pipe that nobody reads until `go`: its writer then waits, and the
+    // The journal is a pipe that nobody reads until released: its writer then waits, and the
     // journal's queue (one batch) fills.
-    let pipe = fifo(dir.path());
-    let go = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let (pipe, go) = (pipe.clone(), go.clone());
-        std::thread::spawn(move || {
-            let mut file = File::open(&pipe).unwrap();
-            while !go.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes).unwrap();
-        })
-    };
-    let log = Workflow::builder("forked_while_flushed")
-        .logs_dir(dir.path())
-        .journal_path(&pipe)
-        .journal_queue(1)
+    let pipe = Pipe::new(dir.path());
+    let log = pipe
+        .workflow("forked_while_flushed", dir.path())
         .start()
         .unwrap();
     let entered = log.enter();
@@ -128,14 +111,7 @@ fn a_child_forked_while_another_thread_flushes_its_records_never_hangs() {
         workflow_log::action("mine").log();
     }
     // Another thread fills the pipe and the queue, and then waits to hand more over.
-    let wf = log.workflow();
-    let filler = std::thread::spawn(move || {
-        let _e = wf.enter();
-        let text = "x".repeat(1000);
-        for _ in 0..1000 {
-            workflow_log::action("filler").input(&text).log();
-        }
-    });
+    let filler = fill_the_pipe(log.workflow());
     std::thread::sleep(Duration::from_millis(300));
     // A third thread flushes: it takes this thread's records and waits for the queue, holding
     // this thread's outbox.
@@ -158,13 +134,13 @@ fn a_child_forked_while_another_thread_flushes_its_records_never_hangs() {
         unsafe { libc::_exit(if flushed { 0 } else { 1 }) };
     }
     let code = exit_code(pid);
-    go.store(true, Ordering::Relaxed);
+    pipe.release();
     filler.join().unwrap();
     flusher.join().unwrap();
     drop(interaction);
     drop(entered);
     let doc = read_log(&log.finish().unwrap());
-    reader.join().unwrap();
+    drop(pipe.bytes());
     assert_eq!(code, Some(0), "the child hung, or its flush failed");
     let names: Vec<&str> = doc["interactions"][0]["actions"]
         .as_array()

@@ -4,8 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -13,10 +12,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use workflow_log::{Context, Durability, Error, Workflow};
+use workflow_log::{Context, Durability, Error, Workflow, WorkflowGuard};
 use workflow_log_tests::{
-    children, expected_lines, fifo, find, journal_lines, mode, nodes, read_journal, read_log,
-    record_lines, recover_bytes, recover_valid, start_in_tempdir, steps, validate, Kind,
+    children, expected_lines, fill_the_pipe, find, journal_lines, mode, nodes, read_journal,
+    read_log, record_lines, recover_bytes, recover_valid, start_in_tempdir, steps, validate, Kind,
+    Pipe,
 };
 
 /// The global workflow is process-wide: tests that `init` one take turns.
@@ -217,41 +217,6 @@ fn the_global_workflow_keeps_a_journal_too() {
     assert_eq!(workflow_log::recover(&journal).unwrap(), doc);
 }
 
-/// A named pipe as the journal: the test decides when the "disk" takes bytes. Nothing is read
-/// until `release`; the pipe holds 64 KiB.
-struct Pipe {
-    path: PathBuf,
-    go: mpsc::Sender<()>,
-    reader: JoinHandle<Vec<u8>>,
-}
-
-impl Pipe {
-    fn new(dir: &Path) -> Pipe {
-        let path = fifo(dir);
-        let (go, wait) = mpsc::channel::<()>();
-        let at = path.clone();
-        let reader = std::thread::spawn(move || {
-            // Blocks until the journal's writer opens the pipe.
-            let mut file = File::open(&at).unwrap();
-            let _ = wait.recv();
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes).unwrap();
-            bytes
-        });
-        Pipe { path, go, reader }
-    }
-
-    fn release(&self) {
-        let _ = self.go.send(());
-    }
-
-    /// Everything the writer wrote, once it closed the pipe.
-    fn bytes(self) -> Vec<u8> {
-        self.release();
-        self.reader.join().unwrap()
-    }
-}
-
 const THREADS: usize = 4;
 const PER_THREAD: u64 = 5_000;
 
@@ -286,6 +251,18 @@ fn all_steps(doc: &Value) -> Vec<u64> {
     steps
 }
 
+/// [`log_from_threads`] inside an iteration of `log`, waiting for every thread to end; returns
+/// how many steps they logged.
+fn log_in_an_iteration(log: &WorkflowGuard) -> usize {
+    let progress = Arc::new(AtomicUsize::new(0));
+    let _entered = log.enter();
+    let _it = workflow_log::iteration().start();
+    for p in log_from_threads(&Context::current(), &progress) {
+        p.join().unwrap();
+    }
+    progress.load(Ordering::Relaxed)
+}
+
 /// Lossless (the default): when the writer can't keep up, the threads that log wait. Here the
 /// journal is a pipe nobody reads, far too small for what is logged: the producers must stall
 /// short of the end, and once the pipe drains, every record is in the journal.
@@ -293,12 +270,7 @@ fn all_steps(doc: &Value) -> Vec<u64> {
 fn a_full_lossless_queue_makes_the_producers_wait_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = Pipe::new(dir.path());
-    let log = Workflow::builder("lossless")
-        .logs_dir(dir.path())
-        .journal_path(&pipe.path)
-        .journal_queue(1)
-        .start()
-        .unwrap();
+    let log = pipe.workflow("lossless", dir.path()).start().unwrap();
     let total = THREADS * PER_THREAD as usize;
     let progress = Arc::new(AtomicUsize::new(0));
     // This thread logs too (the iteration), so it would wait like the producers: it keeps the
@@ -341,24 +313,14 @@ fn a_full_lossless_queue_makes_the_producers_wait_and_nothing_is_lost() {
 fn a_lossy_journal_never_waits_and_finish_counts_exactly_what_it_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = Pipe::new(dir.path());
-    let log = Workflow::builder("lossy")
-        .logs_dir(dir.path())
-        .journal_path(&pipe.path)
+    let log = pipe
+        .workflow("lossy", dir.path())
         .lossy(true)
-        .journal_queue(1)
         .start()
         .unwrap();
     let total = THREADS * PER_THREAD as usize;
-    let progress = Arc::new(AtomicUsize::new(0));
-    {
-        let _entered = log.enter();
-        let _it = workflow_log::iteration().start();
-        // Every producer runs to its end although the journal takes nothing.
-        for p in log_from_threads(&Context::current(), &progress) {
-            p.join().unwrap();
-        }
-    }
-    assert_eq!(progress.load(Ordering::Relaxed), total);
+    // Every producer runs to its end although the journal takes nothing.
+    assert_eq!(log_in_an_iteration(&log), total);
     let nested = log.path().unwrap();
     let reader = std::thread::spawn(move || pipe.bytes());
     let err = log.finish().expect_err("the lossy journal dropped records");
@@ -403,14 +365,7 @@ fn a_lossy_file_journal_and_the_records_it_dropped_make_one_nested_file() {
         .unwrap();
     let journal = log.journal_path().unwrap();
     let total = THREADS * PER_THREAD as usize;
-    let progress = Arc::new(AtomicUsize::new(0));
-    {
-        let _entered = log.enter();
-        let _it = workflow_log::iteration().start();
-        for p in log_from_threads(&Context::current(), &progress) {
-            p.join().unwrap();
-        }
-    }
+    log_in_an_iteration(&log);
     let nested = log.path().unwrap();
     let result = log.finish();
     let doc = read_log(&nested);
@@ -883,12 +838,7 @@ fn a_tree_five_thousand_records_deep_is_written_and_dropped_on_a_two_mib_stack()
 fn a_panic_while_the_journal_takes_nothing_goes_on_and_its_records_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = Pipe::new(dir.path());
-    let log = Workflow::builder("stalled_panic")
-        .logs_dir(dir.path())
-        .journal_path(&pipe.path)
-        .journal_queue(1)
-        .start()
-        .unwrap();
+    let log = pipe.workflow("stalled_panic", dir.path()).start().unwrap();
     let (ready, is_ready) = mpsc::channel();
     let (go, may_go) = mpsc::channel::<()>();
     let (done, panicked) = mpsc::channel();
@@ -908,15 +858,7 @@ fn a_panic_while_the_journal_takes_nothing_goes_on_and_its_records_are_kept() {
         let _ = done.send(result.is_err());
     });
     is_ready.recv().unwrap();
-    // Another thread fills the pipe and the queue, and then waits to hand more over.
-    let wf = log.workflow();
-    let filler = std::thread::spawn(move || {
-        let _e = wf.enter();
-        let text = "x".repeat(1000);
-        for _ in 0..1000 {
-            workflow_log::action("filler").input(&text).log();
-        }
-    });
+    let filler = fill_the_pipe(log.workflow());
     std::thread::sleep(Duration::from_millis(300));
     go.send(()).unwrap();
     let unwound = panicked.recv_timeout(Duration::from_secs(60));
