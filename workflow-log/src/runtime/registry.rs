@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 pub(crate) use super::workflow::forked_since;
-use super::workflow::{LiveWorkflow, FORKED, FORK_GEN};
+use super::workflow::{LiveWorkflow, FORK_GEN};
 use crate::level::OFF;
 use crate::util::lock;
 use crate::Level;
@@ -46,7 +46,7 @@ pub(crate) fn any_live() -> bool {
     !cfg!(feature = "off") && MIN_LOG_THRESHOLD.load(Ordering::Relaxed) != OFF
 }
 
-/// Makes the child of every later `fork()` see that it is one ([`FORKED`]), before it runs anything else:
+/// Makes the child of every later `fork()` see that it is one ([`FORK_GEN`]), before it runs anything else:
 /// the threads that write journals are not in the child, so a workflow the parent started
 /// must record nothing there, or its queue would fill and `flush` and `finish` never return.
 fn watch_forks() {
@@ -54,8 +54,7 @@ fn watch_forks() {
     {
         static ONCE: std::sync::Once = std::sync::Once::new();
         extern "C" fn in_child() {
-            // Only atomic stores: all a fork handler may safely do.
-            FORKED.store(true, Ordering::Relaxed);
+            // Only atomic operations: all a fork handler may safely do.
             FORK_GEN.fetch_add(1, Ordering::Relaxed);
             MIN_THRESHOLD.store(OFF, Ordering::Relaxed);
             MIN_LOG_THRESHOLD.store(OFF, Ordering::Relaxed);

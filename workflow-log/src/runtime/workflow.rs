@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -214,18 +214,15 @@ fn scrub_texts(rec: &mut Record, cfg: &capture::Config) {
     }
 }
 
-/// Set in a child process made by `fork()` (by the handler the registry installs): from
-/// then on, workflows the parent started record nothing here.
-pub(crate) static FORKED: AtomicBool = AtomicBool::new(false);
-
-/// How many `fork()`s led to this process (0 in a process no fork made, as seen by the handler
-/// the registry installs): what a thread made before the fork, and its locks, which a thread
-/// the child does not have may have held at that moment, are left alone in the child.
+/// How many `fork()`s led to this process (0 in a process no fork made), counted by the handler
+/// the registry installs. In a child, workflows the parent started record nothing; and what a
+/// thread made before the fork, and its locks, which a thread the child does not have may have
+/// held at that moment, are left alone.
 pub(crate) static FORK_GEN: AtomicU64 = AtomicU64::new(0);
 
 /// Whether `pid` (the process a workflow started in) is not this process: `true` in a child
 /// made by `fork()`. Without a system call until a fork was seen; `certain` asks the system
 /// anyway (a fork that skipped the handlers: a raw `clone`), for the calls that could block.
 pub(crate) fn forked_since(pid: u32, certain: bool) -> bool {
-    (certain || FORKED.load(Ordering::Relaxed)) && pid != std::process::id()
+    (certain || FORK_GEN.load(Ordering::Relaxed) != 0) && pid != std::process::id()
 }
