@@ -57,6 +57,21 @@ fn a_second_call_lands_in_the_same_interaction() {
     assert_eq!(labels(agent, "events"), ["between"]);
 }
 
+/// An agent name with a secret in it is redacted in the record, and the next call for the same
+/// agent still lands in the same interaction.
+#[test]
+fn an_agent_name_with_a_secret_keeps_one_interaction_and_is_redacted() {
+    const AGENT: &str = "agent ghp_AGENTNAME0123456789abcdefghijklmnop";
+    let ((), log) = capture_valid(|| {
+        workflow_log::log_simple(AGENT, "first", json!({}));
+        workflow_log::log_simple(AGENT, "second", json!({}));
+    });
+    let it = &log["iterations"][0];
+    assert_eq!(labels(it, "interactions"), ["agent [REDACTED]"]);
+    let agents = children(it, "interactions");
+    assert_eq!(simple_messages(&agents[0]), ["first", "second"]);
+}
+
 #[test]
 fn a_call_for_another_agent_replaces_the_interaction() {
     let ((), log) = capture_valid(|| {

@@ -114,13 +114,11 @@ impl LiveWorkflow {
     /// Hands an iteration's or interaction's open notice over, so that a crash, or a `finish`
     /// while the record is still open, keeps its name and place: to the journal's writer
     /// without waking it (see [`nudge`](Self::nudge)), else to the collector.
-    pub(crate) fn notice(&self, mut rec: Record) {
+    /// Its texts are clean: an iteration's or interaction's (its agent's name) were scrubbed as
+    /// it opened ([`scrub_agent`](Self::scrub_agent)), and an action's notice has none.
+    pub(crate) fn notice(&self, rec: Record) {
         if forked_since(self.pid, false) {
             return;
-        }
-        let cfg = capture::settings(&self.payload);
-        if cfg.redact_values {
-            scrub_texts(&mut rec, cfg);
         }
         let rec = match &self.journal {
             Some(journal) => match journal.notice(rec) {
@@ -130,6 +128,17 @@ impl LiveWorkflow {
             None => return self.collector.deliver(&mut vec![rec]),
         };
         self.collector.deliver_unjournaled(&mut vec![rec]);
+    }
+
+    /// Replaces well-known secret values in an interaction's agent name, as it opens: once, for
+    /// its open notice and its close alike (the name does not change while it is open).
+    pub(crate) fn scrub_agent(&self, rec: &mut Record) {
+        let cfg = capture::settings(&self.payload);
+        if cfg.redact_values && rec.kind == Kind::Interaction {
+            if let Cow::Owned(clean) = cfg.scrub(&rec.name) {
+                rec.name = Name::new(Cow::Owned(clean));
+            }
+        }
     }
 
     /// Has the journal write the open notices handed over so far now, not at its writer's next
@@ -195,16 +204,12 @@ impl LiveWorkflow {
 }
 
 /// Replaces well-known secret values in the texts a record keeps outside its payloads (which
-/// were redacted when captured): its error, an interaction's agent name, a log line's message.
+/// were redacted when captured): its error and a log line's message. (An interaction's agent
+/// name was scrubbed as it opened: see [`LiveWorkflow::scrub_agent`].)
 fn scrub_texts(rec: &mut Record, cfg: &capture::Config) {
     if let Some(error) = &rec.error {
         if let Cow::Owned(clean) = cfg.scrub(error) {
             rec.error = Some(clean.into());
-        }
-    }
-    if rec.kind == Kind::Interaction {
-        if let Cow::Owned(clean) = cfg.scrub(&rec.name) {
-            rec.name = Name::new(Cow::Owned(clean));
         }
     }
     if let Some(log) = rec.rare.as_mut().and_then(|r| r.log.as_mut()) {

@@ -1,6 +1,7 @@
 //! The records `log_simple` opens by itself (an iteration and an interaction), and when they close.
 
 use super::{with, Local};
+use crate::capture;
 use crate::clock;
 use crate::record::{Kind, Record};
 use crate::Level;
@@ -43,6 +44,17 @@ impl Local {
         }
     }
 
+    /// Whether the last `log_simple` record is `agent`'s interaction, its name scrubbed as it
+    /// was when it opened.
+    #[cold]
+    fn implicit_agent_is(&mut self, agent: &str) -> bool {
+        let payload = self.current().and_then(|s| s.payload.clone());
+        let cfg = capture::settings(&payload);
+        self.implicit
+            .last()
+            .is_some_and(|(_, last)| last.name == *cfg.scrub(agent))
+    }
+
     /// Closes this thread's `log_simple` records of workflow `serial`.
     pub(super) fn close_implicit_of(&mut self, serial: u64) {
         while let Some(i) = self.implicit.iter().rposition(|(s, _)| *s == serial) {
@@ -62,12 +74,16 @@ pub(crate) fn log_simple(agent: &str, rec: Record) {
             return;
         }
         let serial = shared.serial;
-        // Our own interaction for another agent on top: replace it.
-        if let Some((s, last)) = l.implicit.last() {
-            let on_top = l.top().is_some_and(|f| f.id == last.id);
-            if *s == serial && on_top && last.kind == Kind::Interaction && last.name != agent {
-                l.close_last_implicit();
-            }
+        // Our own interaction for another agent on top: replace it. (Its name was scrubbed as
+        // it opened: a name with a secret in it is the same agent's when it scrubs the same.)
+        let other_agent = l.implicit.last().is_some_and(|(s, last)| {
+            *s == serial
+                && l.top().is_some_and(|f| f.id == last.id)
+                && last.kind == Kind::Interaction
+                && last.name != agent
+        });
+        if other_agent && !l.implicit_agent_is(agent) {
+            l.close_last_implicit();
         }
         if l.top().is_none() {
             let mut it = Record::new(Kind::Iteration, "".into());

@@ -103,6 +103,7 @@ impl Local {
             kind: rec.kind,
         });
         if let Some(shared) = self.current() {
+            shared.scrub_agent(rec);
             shared.notice(rec.open_notice());
         }
         self.notice_waiting = Some(serial);
