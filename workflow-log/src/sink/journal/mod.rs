@@ -85,13 +85,43 @@ impl Default for Options {
 }
 
 enum Msg {
-    Batch(Vec<Record>),
+    Batch(Batch),
     Flush(SyncSender<Report>),
     Finish {
         status: Status,
         end: u64,
         done: SyncSender<Report>,
     },
+}
+
+/// Records on their way to the writer. A batch dropped unread (the writer's queue went away with
+/// it still inside: it raced the journal's end, or the writer stopped) gives its records to the
+/// collector, which keeps them for the nested file, or counts them as late: none is ever
+/// dropped unseen.
+struct Batch {
+    records: Vec<Record>,
+    /// `None` for an empty batch (a wake-up).
+    collector: Option<Arc<Collector>>,
+}
+
+impl Batch {
+    fn new(records: Vec<Record>, collector: &Arc<Collector>) -> Batch {
+        let collector = (!records.is_empty()).then(|| collector.clone());
+        Batch { records, collector }
+    }
+
+    /// The records, which the batch then no longer answers for.
+    fn take(mut self) -> Vec<Record> {
+        std::mem::take(&mut self.records)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if let Some(collector) = &self.collector {
+            collector.deliver_unjournaled(&mut self.records);
+        }
+    }
 }
 
 /// What the writer could not write.
@@ -125,6 +155,8 @@ pub(crate) struct Journal {
     lossy: bool,
     thread: Mutex<Option<JoinHandle<Option<Written>>>>,
     notices: Arc<Notices>,
+    /// Where a batch the writer never read goes (see [`Batch`]).
+    collector: Arc<Collector>,
 }
 
 /// Open notices waiting for the writer, who takes them before every batch it writes and
@@ -197,7 +229,7 @@ impl Journal {
             names: Vec::new(),
             line: String::with_capacity(256),
             report: Report::default(),
-            collector,
+            collector: collector.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("workflow-log-journal".into())
@@ -210,6 +242,7 @@ impl Journal {
             lossy: opts.lossy,
             thread: Mutex::new(Some(thread)),
             notices,
+            collector,
         })
     }
 
@@ -259,13 +292,16 @@ impl Journal {
     /// Wakes the writer, so that waiting open notices are written now (a call that may block
     /// is about to start inside their records).
     pub(crate) fn nudge(&self) {
-        let _ = self.tx.try_send(Msg::Batch(Vec::new()));
+        let _ = self
+            .tx
+            .try_send(Msg::Batch(Batch::new(Vec::new(), &self.collector)));
     }
 
     /// Hands a batch to the writer. Lossless mode waits while the queue is full; lossy mode
     /// gives the batch back instead. A batch given back, or one the writer can no longer take,
     /// goes straight to the collector, which counts it: the nested file still gets it.
     pub(crate) fn submit(&self, batch: Vec<Record>) -> Result<(), Vec<Record>> {
+        let batch = Batch::new(batch, &self.collector);
         let result = if self.lossy {
             self.tx.try_send(Msg::Batch(batch)).map_err(|e| match e {
                 TrySendError::Full(m) | TrySendError::Disconnected(m) => m,
@@ -277,7 +313,7 @@ impl Journal {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(Msg::Batch(batch)) => Err(batch),
+            Err(Msg::Batch(batch)) => Err(batch.take()),
             Err(_) => Ok(()),
         }
     }
@@ -286,7 +322,7 @@ impl Journal {
     /// most [`PANIC_WAIT`], so that a writer that is stuck (a pipe nobody reads) or that is
     /// this very thread can't hang a panicking program.
     #[cold]
-    fn send_while_panicking(&self, batch: Vec<Record>) -> Result<(), Msg> {
+    fn send_while_panicking(&self, batch: Batch) -> Result<(), Msg> {
         let deadline = Instant::now() + PANIC_WAIT;
         let mut msg = Msg::Batch(batch);
         loop {
@@ -404,4 +440,47 @@ fn open_to_read(file: &File, path: &Path) -> Option<File> {
 /// The journal path for a nested file's stem.
 pub(crate) fn path_for(dir: &Path, stem: &str) -> PathBuf {
     dir.join(format!("{stem}.jsonl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Kind;
+
+    fn records(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| Record::new(Kind::Action, format!("step_{i}").into()))
+            .collect()
+    }
+
+    /// A batch still in the writer's queue when the writer lets the queue go (it raced the
+    /// journal's end) reaches the collector, counted as not journaled: not dropped unseen.
+    #[test]
+    fn a_batch_left_in_the_queue_reaches_the_collector() {
+        let collector = Arc::new(Collector::new("raced"));
+        let (tx, rx) = mpsc::sync_channel(4);
+        tx.send(Msg::Batch(Batch::new(records(3), &collector)))
+            .map_err(|_| ())
+            .unwrap();
+        tx.send(Msg::Batch(Batch::new(Vec::new(), &collector)))
+            .map_err(|_| ())
+            .unwrap();
+        drop(rx);
+        let (kept, unjournaled) = collector.take();
+        let names: Vec<&str> = kept.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["step_0", "step_1", "step_2"]);
+        assert_eq!(unjournaled, 3);
+    }
+
+    /// A batch taken by the writer (or given back to `submit`'s caller) is no longer the
+    /// collector's.
+    #[test]
+    fn a_batch_taken_out_gives_nothing_to_the_collector() {
+        let collector = Arc::new(Collector::new("taken"));
+        let taken = Batch::new(records(2), &collector).take();
+        assert_eq!(taken.len(), 2);
+        let (kept, unjournaled) = collector.take();
+        assert!(kept.is_empty());
+        assert_eq!(unjournaled, 0);
+    }
 }

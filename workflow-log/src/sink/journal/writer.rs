@@ -70,7 +70,8 @@ impl Writer {
                 }
             };
             match msg {
-                Msg::Batch(mut batch) => {
+                Msg::Batch(batch) => {
+                    let mut batch = batch.take();
                     // Open notices first: a record's children may be in this batch.
                     self.write_notices(false);
                     self.write_batch(&mut batch);
@@ -113,14 +114,9 @@ impl Writer {
                     }));
                     self.sync();
                     let _ = done.send(self.report.clone());
-                    // Batches that raced the end reach the collector, which counts them as not
-                    // journaled (or, after the nested JSON was written, as late): never dropped
-                    // unseen.
-                    for msg in rx.try_iter() {
-                        if let Msg::Batch(mut batch) = msg {
-                            self.collector.deliver_unjournaled(&mut batch);
-                        }
-                    }
+                    // Batches that raced the end reach the collector as the queue goes (see
+                    // `Batch`), and so does any sent after this: `submit` then fails.
+                    drop(rx);
                     let len = self.out.len();
                     return self.readback.take().map(|file| Written {
                         file,
