@@ -1,7 +1,6 @@
 //! A workflow's life: started (its journal too) and registered, then finished: every thread's
 //! records asked in, the journal closed, the nested JSON written.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -122,7 +121,7 @@ impl LiveWorkflow {
             collector,
             journal,
             root_iterations: AtomicU64::new(0),
-            nested_iterations: Mutex::new(HashMap::new()),
+            nested_iterations: Mutex::new(Default::default()),
             nested_counters: AtomicUsize::new(0),
             pid: std::process::id(),
         });

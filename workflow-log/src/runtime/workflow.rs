@@ -2,7 +2,6 @@
 //! over, flushed and collected.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -45,7 +44,7 @@ pub(crate) struct LiveWorkflow {
     /// Auto-numbers of iterations directly under the workflow.
     pub(super) root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
-    pub(super) nested_iterations: Mutex<HashMap<u64, u64>>,
+    pub(super) nested_iterations: Mutex<crate::util::IdMap<u64>>,
     /// How many counters `nested_iterations` holds, read without its lock: an iteration or
     /// interaction closing with none to forget (the usual case) takes no lock.
     pub(super) nested_counters: AtomicUsize,

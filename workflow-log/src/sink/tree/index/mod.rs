@@ -8,9 +8,8 @@
 //! goes on, so that memory stays at that plus 4 bytes a record while it runs: no hash map, two
 //! in-place sorts, and every walk over the tree is a loop with a stack of its own.
 
-use std::collections::HashMap;
-
 use crate::record::{Kind, Status};
+use crate::util::IdMap;
 
 mod slot;
 
@@ -154,7 +153,7 @@ const OPEN_NOTICES: usize = 4096;
 pub(crate) struct Placer {
     entries: Entries,
     /// The open notices whose close hasn't come yet, by id, and their place in `entries`.
-    open: HashMap<u64, usize>,
+    open: IdMap<usize>,
 }
 
 impl Placer {
