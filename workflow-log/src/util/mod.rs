@@ -20,14 +20,25 @@ pub(crate) fn report(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "workflow-log: {message}");
 }
 
-/// A hash map keyed by record ids: ids are unique numbers handed out in runs, not input an
-/// attacker picks, so one multiply spreads them (SipHash cost the journal's writer 4% of its
-/// time looking up the id of every record it wrote).
+/// A hash map keyed by record ids, hashed with one multiply of the id and a seed drawn once per
+/// process (SipHash cost the journal's writer 4% of its time, looking up the id of every
+/// record it wrote). The seed keeps a journal read back by `recover`, whose ids anyone may
+/// have written, from choosing ids that all land in one bucket.
 pub(crate) type IdMap<V> = std::collections::HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// See [`IdMap`].
-#[derive(Default)]
 pub(crate) struct IdHasher(u64);
+
+impl Default for IdHasher {
+    #[inline]
+    fn default() -> IdHasher {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        IdHasher(*SEED.get_or_init(|| {
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(0x5EED_u64)
+        }))
+    }
+}
 
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
