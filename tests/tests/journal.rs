@@ -891,3 +891,34 @@ fn a_panic_while_the_journal_takes_nothing_goes_on_and_its_records_are_kept() {
     assert_eq!(panicked["status"], "panicked");
     assert_eq!(panicked["actions"].as_array().unwrap().len(), 4);
 }
+
+/// A thread name with quotes, a backslash and a control character in it is written escaped:
+/// the journal's line reads back as JSON with the name whole, and so does the nested file.
+#[test]
+fn a_thread_name_that_needs_escaping_reads_back_whole() {
+    const NAME: &str = "we\"ird\\name\u{1}";
+    let (_dir, log) = start_in_tempdir(Workflow::builder("odd_thread"));
+    let journal = log.journal_path().unwrap();
+    let ctx = {
+        let _entered = log.enter();
+        Context::current()
+    };
+    std::thread::Builder::new()
+        .name(NAME.into())
+        .spawn(move || {
+            let _attached = ctx.attach();
+            workflow_log::action("step").log();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let path = log.finish().unwrap();
+    let lines = read_journal(&journal);
+    let step = record_lines(&lines)
+        .into_iter()
+        .find(|l| l["name"] == "step")
+        .expect("the step's line");
+    assert_eq!(step["thread"], NAME);
+    let doc = read_log(&path);
+    assert_eq!(find(&doc, Kind::Action, "step").value["thread"], NAME);
+}

@@ -35,7 +35,8 @@ pub(super) struct Writer {
     pub(super) keep: Vec<Record>,
     pub(super) durability: Durability,
     pub(super) anchor: Anchor,
-    pub(super) names: Vec<Arc<str>>,
+    /// The thread names, escaped for a JSON string.
+    pub(super) names: Vec<Box<str>>,
     pub(super) line: String,
     pub(super) report: Report,
     pub(super) collector: Arc<Collector>,
@@ -171,7 +172,15 @@ impl Writer {
     fn write_batch(&mut self, batch: &mut Vec<Record>) {
         for rec in batch.drain(..) {
             if rec.thread as usize >= self.names.len() {
-                self.names = thread_names();
+                // Escaped once here, not in every line.
+                self.names = thread_names()
+                    .iter()
+                    .map(|name| {
+                        let mut escaped = String::with_capacity(name.len());
+                        escape_into(&mut escaped, name);
+                        escaped.into_boxed_str()
+                    })
+                    .collect();
             }
             self.line.clear();
             encode(&rec, &self.anchor, &self.names, &mut self.line);
@@ -252,7 +261,8 @@ impl Writer {
 }
 
 /// One record as a journal line (with the trailing newline).
-pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mut String) {
+/// `names` are the thread names, escaped for a JSON string.
+pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Box<str>], out: &mut String) {
     // Without `core::fmt`: this runs once per record on the writer thread.
     out.push_str("{\"id\":");
     push_int(out, rec.id);
@@ -271,7 +281,7 @@ pub(crate) fn encode(rec: &Record, anchor: &Anchor, names: &[Arc<str>], out: &mu
     out.push_str(",\"end_ns\":");
     push_int(out, anchor.ns(rec.end));
     out.push_str(",\"thread\":\"");
-    escape_into(out, names.get(rec.thread as usize).map_or("?", |n| n));
+    out.push_str(names.get(rec.thread as usize).map_or("?", |n| n));
     out.push('"');
     if let Some(p) = &rec.input {
         out.push_str(",\"input\":");
