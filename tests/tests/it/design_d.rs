@@ -58,18 +58,25 @@ fn a_second_call_lands_in_the_same_interaction() {
 }
 
 /// An agent name with a secret in it is redacted in the record, and the next call for the same
-/// agent still lands in the same interaction.
+/// agent still lands in the same interaction; another agent whose name redacts the same gets
+/// its own.
 #[test]
 fn an_agent_name_with_a_secret_keeps_one_interaction_and_is_redacted() {
     const AGENT: &str = "agent ghp_AGENTNAME0123456789abcdefghijklmnop";
+    const OTHER: &str = "agent ghp_OTHERNAME0123456789abcdefghijklmnop";
     let ((), log) = capture_valid(|| {
         workflow_log::log_simple(AGENT, "first", json!({}));
         workflow_log::log_simple(AGENT, "second", json!({}));
+        workflow_log::log_simple(OTHER, "third", json!({}));
     });
     let it = &log["iterations"][0];
-    assert_eq!(labels(it, "interactions"), ["agent [REDACTED]"]);
+    assert_eq!(
+        labels(it, "interactions"),
+        ["agent [REDACTED]", "agent [REDACTED]"]
+    );
     let agents = children(it, "interactions");
     assert_eq!(simple_messages(&agents[0]), ["first", "second"]);
+    assert_eq!(simple_messages(&agents[1]), ["third"]);
 }
 
 #[test]

@@ -554,3 +554,24 @@ fn redaction_of_secret_values_can_be_turned_off() {
         "Bearer BEARERTOKENVALUE123"
     );
 }
+
+/// `log_simple`'s own interaction, named for an agent with a secret in it, reaches neither file
+/// with the secret: not its open line, not its close.
+#[test]
+fn a_log_simple_agent_name_is_redacted_in_both_files() {
+    const LEAK: &str = "ghp_SIMPLEAGENT0123456789abcdefghijklmn";
+    let run = file_run(Workflow::builder("simple_agent"), || {
+        workflow_log::log_simple(&format!("agent {LEAK}"), "hello", json!({}));
+        workflow_log::log_simple(&format!("agent {LEAK}"), "again", json!({}));
+    });
+    assert!(
+        !contains(&run.nested, LEAK),
+        "the secret reached the nested file"
+    );
+    assert!(
+        !contains(&run.journal, LEAK),
+        "the secret reached the journal"
+    );
+    let agent = find(&run.doc, Kind::Interaction, "agent [REDACTED]").value;
+    assert_eq!(agent["actions"].as_array().unwrap().len(), 2);
+}

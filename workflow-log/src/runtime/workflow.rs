@@ -110,11 +110,12 @@ impl LiveWorkflow {
         }
     }
 
-    /// Hands an iteration's or interaction's open notice over, so that a crash, or a `finish`
-    /// while the record is still open, keeps its name and place: to the journal's writer
-    /// without waking it (see [`nudge`](Self::nudge)), else to the collector.
-    /// Its texts are clean: an iteration's or interaction's (its agent's name) were scrubbed as
-    /// it opened ([`scrub_agent`](Self::scrub_agent)), and an action's notice has none.
+    /// Hands an open notice over (an iteration's or interaction's as it opens, a timed action's
+    /// found open by a flush), so that a crash, or a `finish` while the record is still open,
+    /// keeps its name and place: to the journal's writer without waking it (see
+    /// [`nudge`](Self::nudge)), else to the collector. An interaction's agent name was scrubbed as it opened ([`scrub_agent`](Self::scrub_agent));
+    /// an action's notice (see `outbox::notice_open`) has only its name, which, as in its close
+    /// line, is not scrubbed.
     pub(crate) fn notice(&self, rec: Record) {
         if forked_since(self.pid, false) {
             return;

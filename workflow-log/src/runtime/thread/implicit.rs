@@ -1,7 +1,6 @@
 //! The records `log_simple` opens by itself (an iteration and an interaction), and when they close.
 
-use super::{with, Local};
-use crate::capture;
+use super::{with, Implicit, Local};
 use crate::clock;
 use crate::record::{Kind, Record};
 use crate::Level;
@@ -10,7 +9,7 @@ impl Local {
     /// Closes the `log_simple` records that an explicit iteration (both) or interaction (the
     /// interaction) would otherwise open inside.
     pub(super) fn close_implicit_before(&mut self, kind: Kind) {
-        while let Some((_, rec)) = self.implicit.last() {
+        while let Some(Implicit { rec, .. }) = self.implicit.last() {
             let on_top = self.top().is_some_and(|f| f.id == rec.id);
             if !on_top || (kind == Kind::Interaction && rec.kind == Kind::Iteration) {
                 break;
@@ -24,7 +23,10 @@ impl Local {
     }
 
     pub(super) fn close_last_implicit_at(&mut self, end: u64) {
-        if let Some((serial, mut rec)) = self.implicit.pop() {
+        if let Some(Implicit {
+            serial, mut rec, ..
+        }) = self.implicit.pop()
+        {
             rec.end = end.max(rec.start);
             self.close(rec, serial);
         }
@@ -36,7 +38,7 @@ impl Local {
         let Some(pos) = self.stack.iter().rposition(|f| f.id == id) else {
             return;
         };
-        while let Some((_, last)) = self.implicit.last() {
+        while let Some(Implicit { rec: last, .. }) = self.implicit.last() {
             if !self.stack[pos + 1..].iter().any(|f| f.id == last.id) {
                 break;
             }
@@ -44,21 +46,12 @@ impl Local {
         }
     }
 
-    /// Whether the last `log_simple` record is `agent`'s interaction, its name scrubbed as it
-    /// was when it opened.
-    #[cold]
-    fn implicit_agent_is(&mut self, agent: &str) -> bool {
-        let payload = self.current().and_then(|s| s.payload.clone());
-        let cfg = capture::settings(&payload);
-        self.implicit
-            .last()
-            .is_some_and(|(_, last)| last.name == *cfg.scrub(agent))
-    }
-
     /// Closes this thread's `log_simple` records of workflow `serial`.
     pub(super) fn close_implicit_of(&mut self, serial: u64) {
-        while let Some(i) = self.implicit.iter().rposition(|(s, _)| *s == serial) {
-            let (serial, mut rec) = self.implicit.remove(i);
+        while let Some(i) = self.implicit.iter().rposition(|i| i.serial == serial) {
+            let Implicit {
+                serial, mut rec, ..
+            } = self.implicit.remove(i);
             rec.end = clock::now();
             self.close(rec, serial);
         }
@@ -75,20 +68,25 @@ pub(crate) fn log_simple(agent: &str, rec: Record) {
         }
         let serial = shared.serial;
         // Our own interaction for another agent on top: replace it. (Its name was scrubbed as
-        // it opened: a name with a secret in it is the same agent's when it scrubs the same.)
-        let other_agent = l.implicit.last().is_some_and(|(s, last)| {
-            *s == serial
-                && l.top().is_some_and(|f| f.id == last.id)
-                && last.kind == Kind::Interaction
-                && last.name != agent
+        // it opened: a name that changed then is compared as it was given.)
+        let other_agent = l.implicit.last().is_some_and(|last| {
+            last.serial == serial
+                && l.top().is_some_and(|f| f.id == last.rec.id)
+                && last.rec.kind == Kind::Interaction
+                && last.rec.name != agent
+                && last.agent.as_deref() != Some(agent)
         });
-        if other_agent && !l.implicit_agent_is(agent) {
+        if other_agent {
             l.close_last_implicit();
         }
         if l.top().is_none() {
             let mut it = Record::new(Kind::Iteration, "".into());
             if l.open(&mut it, Level::Info).is_some() {
-                l.implicit.push((serial, it));
+                l.implicit.push(Implicit {
+                    serial,
+                    rec: it,
+                    agent: None,
+                });
             }
         }
         // An iteration (ours or the user's) with no interaction open: open one for the agent,
@@ -96,7 +94,13 @@ pub(crate) fn log_simple(agent: &str, rec: Record) {
         if l.top().is_some_and(|top| top.kind == Kind::Iteration) {
             let mut inter = Record::new(Kind::Interaction, agent.to_owned().into());
             if l.open(&mut inter, Level::Info).is_some() {
-                l.implicit.push((serial, inter));
+                // Opening scrubbed its name: keep the agent's as given, to compare.
+                let agent = (inter.name != agent).then(|| agent.into());
+                l.implicit.push(Implicit {
+                    serial,
+                    rec: inter,
+                    agent,
+                });
             }
         }
         let mut rec = rec;

@@ -85,9 +85,19 @@ struct Local {
     next_id: u64,
     end_id: u64,
     thread: u32,
-    /// Iteration and interaction opened by `log_simple`, with their workflow's serial.
-    implicit: Vec<(u64, Record)>,
+    /// Iteration and interaction opened by `log_simple`.
+    implicit: Vec<Implicit>,
     next_token: u64,
+}
+
+/// A record `log_simple` opened by itself.
+struct Implicit {
+    /// Its workflow's serial.
+    serial: u64,
+    rec: Record,
+    /// An interaction's agent as `log_simple` was given it, when opening scrubbed a secret
+    /// out of the record's name: the next call for the same agent finds its interaction.
+    agent: Option<Box<str>>,
 }
 
 thread_local! {

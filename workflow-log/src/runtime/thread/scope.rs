@@ -91,9 +91,9 @@ impl Drop for Entered {
                 // Only the scope's own `log_simple` records: an outer scope of the same
                 // workflow keeps its own.
                 let base = l.scopes[i].base;
-                while let Some((s, rec)) = l.implicit.last() {
+                while let Some(last) = l.implicit.last() {
                     let frames = l.stack.get(base..).unwrap_or_default();
-                    let mine = *s == serial && frames.iter().any(|f| f.id == rec.id);
+                    let mine = last.serial == serial && frames.iter().any(|f| f.id == last.rec.id);
                     if !mine {
                         break;
                     }

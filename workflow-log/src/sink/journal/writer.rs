@@ -172,15 +172,14 @@ impl Writer {
     fn write_batch(&mut self, batch: &mut Vec<Record>) {
         for rec in batch.drain(..) {
             if rec.thread as usize >= self.names.len() {
-                // Escaped once here, not in every line.
-                self.names = thread_names()
-                    .iter()
-                    .map(|name| {
+                // Escaped once here, not in every line; names are only ever added.
+                let known = self.names.len();
+                self.names
+                    .extend(thread_names().iter().skip(known).map(|name| {
                         let mut escaped = String::with_capacity(name.len());
                         escape_into(&mut escaped, name);
                         escaped.into_boxed_str()
-                    })
-                    .collect();
+                    }));
             }
             self.line.clear();
             encode(&rec, &self.anchor, &self.names, &mut self.line);
