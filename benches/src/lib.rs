@@ -150,6 +150,34 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// Grows the heap by `bytes` once, touching every page, and has the allocator keep what is freed
+/// from then on: every bench after it finds its memory mapped. Without it, which bench pays the
+/// kernel for first-touched pages (about 30 faults per 1,000 calls, which doubles or triples a
+/// sample) depends on what ran before it in the process, and a library's median swings 2-3x
+/// with its place in the group (BENCHMARKS.md, issue 10, section 1). glibc only: elsewhere the
+/// pages are touched but the allocator may give them back.
+pub fn steady_heap(bytes: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets glibc's thresholds (freed memory is kept up to 1 GiB at the
+    // heap's top; blocks under 32 MiB come from the heap, not a fresh mapping each); it is
+    // called before this process starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 25);
+    }
+    const CHUNK: usize = 100_000;
+    let chunks: Vec<Vec<u8>> = (0..bytes / CHUNK)
+        .map(|_| {
+            let mut chunk = vec![0u8; CHUNK];
+            for byte in chunk.iter_mut().step_by(4096) {
+                *byte = 1;
+            }
+            std::hint::black_box(chunk)
+        })
+        .collect();
+    drop(chunks);
+}
+
 /// Runs one throwaway workflow of `actions` actions, so that every bench (not just the first one
 /// in its process) finds the heap grown and its pages mapped: steady state, not first touch.
 pub fn warm_up(actions: usize) {
