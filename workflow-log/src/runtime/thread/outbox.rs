@@ -151,6 +151,9 @@ impl Outbox {
         }
         st.taken = head;
         shared.submit(&mut batch);
+        // A big batch went as it was, and `submit` left an emptied one from the workflow's
+        // spares in its place: it goes back there.
+        shared.collector.recycle(batch);
     }
 }
 
