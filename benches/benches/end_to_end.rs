@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use workflow_log::Workflow;
-use workflow_log_benches::{cpu_ns, ticks, Counting};
+use workflow_log_benches::{cpu_ns, cpu_split_ns, ticks, Counting};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -30,7 +30,9 @@ struct Run {
     wall: Duration,
     /// `finish` alone: wall time, and CPU of every thread (the journal's writer included).
     finish_wall: Duration,
-    finish_cpu_ns: u64,
+    finish_cpu: Cpu,
+    /// Ours: the journal's writer catching up with the loop (a `flush` before `finish`).
+    catch_up: Cpu,
     peak: usize,
     file: u64,
     journal: u64,
@@ -53,15 +55,21 @@ fn ours(dir: &Path) -> Run {
         }
     }
     let journal = log.journal_path().expect("journal on");
-    let (f0, c0) = (Instant::now(), cpu_ns());
+    // The loop logs faster than the journal is written (see the threads table): what the
+    // journal's writer has still to do is its work, not `finish`'s, so it is timed apart.
+    let c0 = cpu_now();
+    workflow_log::flush().expect("flush");
+    let catch_up = Cpu::since(c0);
+    let (f0, c0) = (Instant::now(), cpu_now());
     let path = log.finish().expect("finish");
-    let (finish_cpu_ns, finish_wall) = (cpu_ns() - c0, f0.elapsed());
+    let (finish_cpu, finish_wall) = (Cpu::since(c0), f0.elapsed());
     let wall = t0.elapsed();
     let peak = Counting::peak() - base;
     let run = Run {
         wall,
         finish_wall,
-        finish_cpu_ns,
+        finish_cpu,
+        catch_up,
         peak,
         file: std::fs::metadata(&path).expect("file").len(),
         journal: std::fs::metadata(&journal).map_or(0, |m| m.len()),
@@ -69,6 +77,30 @@ fn ours(dir: &Path) -> Run {
     };
     std::fs::remove_file(path).ok();
     run
+}
+
+/// CPU time taken by a stretch of work, every thread's: in all, in user space, in the kernel.
+#[derive(Clone, Copy)]
+struct Cpu {
+    all: u64,
+    user: u64,
+    system: u64,
+}
+
+/// Where the CPU clocks stand now: pass to [`Cpu::since`].
+fn cpu_now() -> (u64, (u64, u64)) {
+    (cpu_ns(), cpu_split_ns())
+}
+
+impl Cpu {
+    fn since((all, (user, system)): (u64, (u64, u64))) -> Cpu {
+        let (u, s) = cpu_split_ns();
+        Cpu {
+            all: cpu_ns() - all,
+            user: u.saturating_sub(user),
+            system: s.saturating_sub(system),
+        }
+    }
 }
 
 // ---- the floor: the same document as plain structs, written by serde_json ----
@@ -301,7 +333,7 @@ fn floor(dir: &Path, clock: &Clock) -> Run {
         iterations,
         events: Vec::new(),
     };
-    let (f0, c0) = (Instant::now(), cpu_ns());
+    let (f0, c0) = (Instant::now(), cpu_now());
     let path = dir.join("floor.json");
     let file = File::create(&path).expect("create");
     let mut out = BufWriter::with_capacity(1 << 16, file);
@@ -310,13 +342,18 @@ fn floor(dir: &Path, clock: &Clock) -> Run {
     out.flush().expect("flush");
     out.into_inner().expect("flush").sync_all().expect("sync");
     drop(doc);
-    let (finish_cpu_ns, finish_wall) = (cpu_ns() - c0, f0.elapsed());
+    let (finish_cpu, finish_wall) = (Cpu::since(c0), f0.elapsed());
     let wall = t0.elapsed();
     let peak = Counting::peak() - base;
     let run = Run {
         wall,
         finish_wall,
-        finish_cpu_ns,
+        finish_cpu,
+        catch_up: Cpu {
+            all: 0,
+            user: 0,
+            system: 0,
+        },
         peak,
         file: std::fs::metadata(&path).expect("file").len(),
         journal: 0,
@@ -330,7 +367,7 @@ fn floor(dir: &Path, clock: &Clock) -> Run {
 /// at a time and `fsync`ed, with nothing to compute; then the same after reading the journal
 /// through once, 1 MiB at a time (what `finish` reads, without parsing a byte of it). Wall time
 /// and CPU time of the write alone, and the CPU time of the read and the write.
-fn disk(dir: &Path, bytes: u64, journal: &Path) -> (Duration, u64, u64) {
+fn disk(dir: &Path, bytes: u64, journal: &Path) -> (Duration, Cpu, Cpu) {
     let block = vec![b' '; 1 << 20];
     let write = |path: &Path| {
         let mut file = File::create(path).expect("create");
@@ -343,16 +380,16 @@ fn disk(dir: &Path, bytes: u64, journal: &Path) -> (Duration, u64, u64) {
         file.sync_all().expect("sync");
     };
     let path = dir.join("disk.bin");
-    let (t0, c0) = (Instant::now(), cpu_ns());
+    let (t0, c0) = (Instant::now(), cpu_now());
     write(&path);
-    let (wall, cpu) = (t0.elapsed(), cpu_ns() - c0);
+    let (wall, cpu) = (t0.elapsed(), Cpu::since(c0));
     std::fs::remove_file(&path).ok();
-    let c0 = cpu_ns();
+    let c0 = cpu_now();
     let mut buf = vec![0u8; 1 << 20];
     let mut read = File::open(journal).expect("journal");
     while std::io::Read::read(&mut read, &mut buf).expect("read") > 0 {}
     write(&path);
-    let both = cpu_ns() - c0;
+    let both = Cpu::since(c0);
     std::fs::remove_file(path).ok();
     (wall, cpu, both)
 }
@@ -452,31 +489,48 @@ fn main() {
     }
     println!();
     println!("writing the file (ours: `finish`; the floor: serialize, write, `sync_all`), per record of the file");
-    println!("{:<34} {:>12} {:>14}", "", "wall ns", "CPU ns");
+    println!(
+        "{:<38} {:>8} {:>8} {:>8} {:>8}",
+        "", "wall ns", "CPU ns", "user", "kernel"
+    );
+    let row = |name: &str, wall: Option<f64>, cpu: &[Cpu]| {
+        let per = |v: Vec<u64>| median(v) as f64 / RECORDS as f64;
+        let wall = wall.map_or(String::new(), |w| {
+            format!("{:.0}", w * 1e9 / RECORDS as f64)
+        });
+        println!(
+            "{:<38} {:>8} {:>8.0} {:>8.0} {:>8.0}",
+            name,
+            wall,
+            per(cpu.iter().map(|c| c.all).collect()),
+            per(cpu.iter().map(|c| c.user).collect()),
+            per(cpu.iter().map(|c| c.system).collect()),
+        );
+    };
     for (name, runs) in [("workflow-log finish", &our_runs), ("floor", &floor_runs)] {
         let wall = median(runs.iter().map(|r| r.finish_wall.as_secs_f64()).collect());
-        let cpu = median(runs.iter().map(|r| r.finish_cpu_ns).collect());
-        println!(
-            "{:<34} {:>12.0} {:>14.0}",
-            name,
-            wall * 1e9 / RECORDS as f64,
-            cpu as f64 / RECORDS as f64
-        );
+        let cpu: Vec<Cpu> = runs.iter().map(|r| r.finish_cpu).collect();
+        row(name, Some(wall), &cpu);
     }
+    let cpu: Vec<Cpu> = our_runs.iter().map(|r| r.catch_up).collect();
+    row("  before it: the journal catching up", None, &cpu);
     let wall = median(disk_runs.iter().map(|r| r.0.as_secs_f64()).collect());
-    let cpu = median(disk_runs.iter().map(|r| r.1).collect());
+    let cpu: Vec<Cpu> = disk_runs.iter().map(|r| r.1).collect();
+    row("the disk: as many bytes, write+fsync", Some(wall), &cpu);
+    let cpu: Vec<Cpu> = disk_runs.iter().map(|r| r.2).collect();
+    row("  + reading the journal once", None, &cpu);
+    // The kernel's share swings with the state of the page cache: each run, to read ranges.
+    let each = |f: &dyn Fn(&Run) -> u64| {
+        let v: Vec<String> = our_runs
+            .iter()
+            .map(|r| format!("{:.0}", f(r) as f64 / RECORDS as f64))
+            .collect();
+        v.join(" / ")
+    };
     println!(
-        "{:<34} {:>12.0} {:>14.0}",
-        "the disk: as many bytes, write+fsync",
-        wall * 1e9 / RECORDS as f64,
-        cpu as f64 / RECORDS as f64
-    );
-    let cpu = median(disk_runs.iter().map(|r| r.2).collect());
-    println!(
-        "{:<34} {:>12} {:>14.0}",
-        "  + reading the journal once",
-        "",
-        cpu as f64 / RECORDS as f64
+        "finish run by run, ns a record: user {}; kernel {}",
+        each(&|r| r.finish_cpu.user),
+        each(&|r| r.finish_cpu.system)
     );
     let ours_wall = median(our_runs.iter().map(|r| r.wall.as_secs_f64()).collect());
     let floor_wall = median(floor_runs.iter().map(|r| r.wall.as_secs_f64()).collect());

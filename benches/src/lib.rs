@@ -211,3 +211,18 @@ pub fn cpu_ns() -> u64 {
     }
     t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
+
+/// CPU time this process has used so far in user space and in the kernel, in nanoseconds
+/// (`getrusage(RUSAGE_SELF)`: every thread's, ended ones included; microsecond resolution).
+/// The kernel's part of `finish` is reading the journal back and writing and syncing the file.
+/// (0, 0) where the call fails.
+pub fn cpu_split_ns() -> (u64, u64) {
+    // SAFETY: `rusage` is plain data, for which all zeroes is a valid value.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `r` is a valid, writable `rusage`; `RUSAGE_SELF` is a constant the OS defines.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) } != 0 {
+        return (0, 0);
+    }
+    let ns = |t: libc::timeval| (t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64) * 1_000;
+    (ns(r.ru_utime), ns(r.ru_stime))
+}
