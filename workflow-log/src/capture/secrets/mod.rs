@@ -17,8 +17,17 @@ use super::scan;
 /// What a secret value is replaced with.
 pub(crate) const REDACTED_VALUE: &str = "[REDACTED]";
 
+/// The length of the shortest text that holds a secret: a Slack token (`xoxb-` and 10 more
+/// bytes, see [`span`]) or a `Bearer ` and 8 bytes of token. JWTs need 16 bytes, AWS key ids
+/// 20, OpenAI keys 24, GitHub tokens 30. Shorter texts (agent names, most short values) are
+/// left as they are without a scan.
+const SHORTEST_SECRET: usize = 15;
+
 /// `text` with every well-known secret in it replaced by `[REDACTED]` (borrowed if none).
 pub(crate) fn redact_values(text: &str) -> Cow<'_, str> {
+    if text.len() < SHORTEST_SECRET {
+        return Cow::Borrowed(text);
+    }
     let bytes = text.as_bytes();
     let mut out = Redacted::new(text);
     let scanned = scan::each_flagged(bytes, &scan::SECRETS, |p| {

@@ -3,7 +3,9 @@ use std::borrow::Cow;
 use super::super::escape::{escape_into, escape_redacted_into, escape_words};
 use super::super::tests::{reference_escape, Rng};
 use super::super::{json_with, write_cut_str, Config};
-use super::{redact_values, redact_values_by_words, redact_values_head};
+use super::{
+    redact_values, redact_values_by_words, redact_values_head, REDACTED_VALUE, SHORTEST_SECRET,
+};
 
 #[test]
 fn well_known_secrets_are_found_and_prose_is_left_alone() {
@@ -467,4 +469,36 @@ fn the_head_is_redacted_as_the_whole_text_is() {
             assert!(head.len() > keep || head == whole, "{text:?} at {keep}");
         }
     }
+}
+
+/// The shortest secret of each kind is found, and one byte less is not one: texts shorter than
+/// the shortest of them all can be left without a scan.
+#[test]
+fn the_shortest_secret_of_each_kind_is_found_and_none_is_shorter_than_the_bound() {
+    let shortest = [
+        "sk-abcdefghijklmnopqrstu",
+        "xoxb-0123456789",
+        "ghp_abcdefghijklmnopqrstuvwxyz",
+        "github_pat_abcdefghijklmnopqrstuvwxyz012",
+        "AKIA0123456789ABCDEF",
+        "Bearer abcdefgh",
+        "eyJabcdefg.ab.cd",
+    ];
+    for secret in shortest {
+        assert!(secret.len() >= SHORTEST_SECRET, "{secret}");
+        // (Of `Bearer …`, the token is redacted.)
+        assert!(redact_values(secret).ends_with(REDACTED_VALUE), "{secret}");
+        assert!(
+            redact_values_by_words(secret).ends_with(REDACTED_VALUE),
+            "{secret}"
+        );
+        // One byte less: no secret, by the scan's own rules.
+        let less = if secret.starts_with("eyJ") {
+            "eyJabcdef.ab.cd"
+        } else {
+            &secret[..secret.len() - 1]
+        };
+        assert_eq!(redact_values_by_words(less), less, "{less}");
+    }
+    assert!(shortest.iter().any(|s| s.len() == SHORTEST_SECRET));
 }
