@@ -133,8 +133,11 @@ impl LiveWorkflow {
     /// Replaces well-known secret values in an interaction's agent name, as it opens: once, for
     /// its open notice and its close alike (the name does not change while it is open).
     pub(crate) fn scrub_agent(&self, rec: &mut Record) {
+        if rec.kind != Kind::Interaction {
+            return;
+        }
         let cfg = capture::settings(&self.payload);
-        if cfg.redact_values && rec.kind == Kind::Interaction {
+        if cfg.redact_values {
             if let Cow::Owned(clean) = cfg.scrub(&rec.name) {
                 rec.name = Name::new(Cow::Owned(clean));
             }
