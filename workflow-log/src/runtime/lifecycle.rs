@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -122,7 +122,7 @@ impl LiveWorkflow {
             journal,
             root_iterations: AtomicU64::new(0),
             nested_iterations: Mutex::new(Default::default()),
-            nested_counters: AtomicUsize::new(0),
+            counter_buckets: AtomicU64::new(0),
             pid: std::process::id(),
         });
         if let Some(journal) = &live.journal {

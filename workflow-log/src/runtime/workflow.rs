@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,9 +45,11 @@ pub(crate) struct LiveWorkflow {
     pub(super) root_iterations: AtomicU64,
     /// Auto-numbers of iterations under other records, by parent id.
     pub(super) nested_iterations: Mutex<crate::util::IdMap<u64>>,
-    /// How many counters `nested_iterations` holds, read without its lock: an iteration or
-    /// interaction closing with none to forget (the usual case) takes no lock.
-    pub(super) nested_counters: AtomicUsize,
+    /// The buckets ([`counter_bucket`]) of the parents `nested_iterations` holds counters of,
+    /// or held since it was last empty; read without its lock: an iteration or interaction
+    /// closing with no counter to forget (the usual case) takes no lock, also while another
+    /// record holds one.
+    pub(super) counter_buckets: AtomicU64,
     /// The process it started in: in a child made by `fork()` it records nothing.
     pub(crate) pid: u32,
 }
@@ -188,7 +190,8 @@ impl LiveWorkflow {
         }
         let mut map = lock(&self.nested_iterations);
         let n = *map.entry(parent).and_modify(|n| *n += 1).or_insert(1);
-        self.nested_counters.store(map.len(), Ordering::Relaxed);
+        self.counter_buckets
+            .fetch_or(counter_bucket(parent), Ordering::Relaxed);
         n
     }
 
@@ -196,14 +199,19 @@ impl LiveWorkflow {
     /// Counters are made and forgotten on the thread whose stack the parent is on; a counter
     /// made on another thread at the moment its parent closes may be kept (16 bytes).
     pub(crate) fn forget_counter(&self, id: u64) {
-        if self.nested_counters.load(Ordering::Relaxed) == 0 {
+        if self.counter_buckets.load(Ordering::Relaxed) & counter_bucket(id) == 0 {
             return;
         }
         let mut map = lock(&self.nested_iterations);
-        if map.remove(&id).is_some() {
-            self.nested_counters.store(map.len(), Ordering::Relaxed);
+        if map.remove(&id).is_some() && map.is_empty() {
+            self.counter_buckets.store(0, Ordering::Relaxed);
         }
     }
+}
+
+/// The bit of record `id` in [`LiveWorkflow::counter_buckets`].
+fn counter_bucket(id: u64) -> u64 {
+    1 << (id % 64)
 }
 
 /// Replaces well-known secret values in the texts a record keeps outside its payloads (which

@@ -127,3 +127,29 @@ fn an_open_action_is_read_whole_or_not_at_all_while_its_slot_is_reused() {
     read();
     assert!(seen.load(Ordering::Relaxed) > 0, "no open action was read");
 }
+
+#[test]
+fn nested_iteration_counters_are_forgotten_as_their_parents_close_whatever_else_holds_one() {
+    let shared = workflow();
+    let held = || crate::util::lock(&shared.nested_iterations).len();
+    assert_eq!(shared.next_iteration_number(5), 1);
+    assert_eq!(shared.next_iteration_number(5), 2);
+    // Another parent, in the same bucket (69 % 64 == 5) and in another.
+    assert_eq!(shared.next_iteration_number(69), 1);
+    assert_eq!(shared.next_iteration_number(70), 1);
+    assert_eq!(held(), 3);
+    // Records with no counter close: the counters stay.
+    shared.forget_counter(133);
+    shared.forget_counter(7);
+    assert_eq!(held(), 3);
+    shared.forget_counter(69);
+    shared.forget_counter(5);
+    assert_eq!(held(), 1);
+    // The last one gone, no close looks for a counter again until one is made.
+    shared.forget_counter(70);
+    assert_eq!(held(), 0);
+    assert_eq!(shared.counter_buckets.load(Ordering::Relaxed), 0);
+    assert_eq!(shared.next_iteration_number(5), 1);
+    shared.forget_counter(5);
+    assert_eq!(held(), 0);
+}
