@@ -190,8 +190,13 @@ impl LiveWorkflow {
         }
         let mut map = lock(&self.nested_iterations);
         let n = *map.entry(parent).and_modify(|n| *n += 1).or_insert(1);
-        self.counter_buckets
-            .fetch_or(counter_bucket(parent), Ordering::Relaxed);
+        // Under the lock, so it can't cross the clearing in `forget_counter`; an atomic
+        // read-modify-write only when the bit is new.
+        let buckets = self.counter_buckets.load(Ordering::Relaxed);
+        if buckets & counter_bucket(parent) == 0 {
+            self.counter_buckets
+                .store(buckets | counter_bucket(parent), Ordering::Relaxed);
+        }
         n
     }
 
