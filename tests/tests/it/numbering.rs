@@ -155,3 +155,40 @@ fn every_u64_is_an_explicit_number_even_the_largest() {
     assert_eq!(guard_number, Some(u64::MAX));
     assert_eq!(numbers(&log), [1, u64::MAX, u64::MAX]);
 }
+
+#[test]
+fn threads_numbering_iterations_under_one_parent_share_its_count() {
+    const PER_THREAD: u64 = 200;
+    let ((), log) = capture_valid(|| {
+        let _agent = workflow_log::interaction("planner").start();
+        let under_agent = workflow_log::Context::current();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                let ctx = under_agent.clone();
+                s.spawn(move || {
+                    let _at = ctx.attach();
+                    for _ in 0..PER_THREAD {
+                        let _it = workflow_log::iteration().start();
+                    }
+                });
+            }
+            // And the parent's own thread, alternating with a second parent, so that a
+            // thread's kept counter is given up and taken again.
+            for _ in 0..PER_THREAD {
+                let _it = workflow_log::iteration().start();
+                let _other = workflow_log::action("tool").start();
+                let _nested = workflow_log::iteration().start();
+            }
+        });
+    });
+    let agent = &log["interactions"][0];
+    let mut got = numbers(agent);
+    got.sort_unstable();
+    // Every sibling has its own number: 1 to N, none twice, whichever thread opened it.
+    assert_eq!(got, (1..=4 * PER_THREAD).collect::<Vec<_>>());
+    for it in children(agent, "iterations") {
+        for tool in children(it, "actions") {
+            assert_eq!(numbers(tool), [1]);
+        }
+    }
+}

@@ -43,8 +43,10 @@ pub(crate) struct LiveWorkflow {
     pub(crate) journal: Option<Journal>,
     /// Auto-numbers of iterations directly under the workflow.
     pub(super) root_iterations: AtomicU64,
-    /// Auto-numbers of iterations under other records, by parent id.
-    pub(super) nested_iterations: Mutex<crate::util::IdMap<u64>>,
+    /// Auto-numbers of iterations under other records, by parent id: the last number given.
+    /// A thread keeps the counter it used last (see `Local::iteration_number`), so that the
+    /// next iteration under the same parent takes its number without this lock.
+    pub(super) nested_iterations: Mutex<crate::util::IdMap<Arc<AtomicU64>>>,
     /// The buckets ([`counter_bucket`]) of the parents `nested_iterations` holds counters of,
     /// or held since it was last empty; read without its lock: an iteration or interaction
     /// closing with no counter to forget (the usual case) takes no lock, also while another
@@ -188,8 +190,16 @@ impl LiveWorkflow {
         if parent == 0 {
             return self.root_iterations.fetch_add(1, Ordering::Relaxed) + 1;
         }
+        self.iteration_counter(parent)
+            .fetch_add(1, Ordering::Relaxed)
+            + 1
+    }
+
+    /// The counter of the auto-numbered iterations under `parent` (not 0), made at the first:
+    /// the number of the next one is its value plus one, whichever thread takes it.
+    pub(crate) fn iteration_counter(&self, parent: u64) -> Arc<AtomicU64> {
         let mut map = lock(&self.nested_iterations);
-        let n = *map.entry(parent).and_modify(|n| *n += 1).or_insert(1);
+        let counter = map.entry(parent).or_default().clone();
         // Under the lock, so it can't cross the clearing in `forget_counter`; an atomic
         // read-modify-write only when the bit is new.
         let buckets = self.counter_buckets.load(Ordering::Relaxed);
@@ -197,7 +207,7 @@ impl LiveWorkflow {
             self.counter_buckets
                 .store(buckets | counter_bucket(parent), Ordering::Relaxed);
         }
-        n
+        counter
     }
 
     /// Forgets the iteration counter of a record that closed.

@@ -88,6 +88,9 @@ struct Local {
     /// Iteration and interaction opened by `log_simple`.
     implicit: Vec<Implicit>,
     next_token: u64,
+    /// The parent this thread last numbered an iteration under, and its counter: the next
+    /// iteration there takes its number with one atomic add, without the workflow's lock.
+    counter: Option<(u64, Arc<AtomicU64>)>,
 }
 
 /// A record `log_simple` opened by itself.
@@ -123,6 +126,7 @@ impl Local {
             thread: u32::MAX,
             implicit: Vec::new(),
             next_token: 0,
+            counter: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Opening and closing records on the thread's stack, and handing its buffer over.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::open::{OpenRecord, Place};
@@ -95,7 +96,7 @@ impl Local {
         rec.thread = self.thread();
         rec.start = clock::now();
         if rec.auto_number {
-            rec.number = self.current()?.next_iteration_number(rec.parent);
+            rec.number = self.iteration_number(rec.parent)?;
             rec.auto_number = false;
         }
         self.stack.push(Frame {
@@ -108,6 +109,26 @@ impl Local {
         }
         self.notice_waiting = Some(serial);
         Some(serial)
+    }
+
+    /// The number of a new auto-numbered iteration under `parent`, in the current workflow.
+    /// Under the same parent as this thread's last one, the counter this thread kept is used
+    /// (ids are never reused, so a parent id names one counter); a counter forgotten as its
+    /// parent closed is no longer found by other threads, which start a new one at 1, as they
+    /// would have without the kept one.
+    fn iteration_number(&mut self, parent: u64) -> Option<u64> {
+        if parent != 0 {
+            if let Some((kept, counter)) = &self.counter {
+                if *kept == parent {
+                    return Some(counter.fetch_add(1, Ordering::Relaxed) + 1);
+                }
+            }
+            let counter = self.current()?.iteration_counter(parent);
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            self.counter = Some((parent, counter));
+            return Some(n);
+        }
+        Some(self.current()?.next_iteration_number(0))
     }
 
     /// Removes `id`'s frame, wherever it is (guards may drop out of order).
