@@ -48,7 +48,7 @@ pub(crate) struct LiveWorkflow {
     /// next iteration under the same parent takes its number without this lock.
     pub(super) nested_iterations: Mutex<crate::util::IdMap<Arc<AtomicU64>>>,
     /// The buckets ([`counter_bucket`]) of the parents `nested_iterations` holds counters of,
-    /// or held since it was last empty; read without its lock: an iteration or interaction
+    /// or held since it last held [`REBUILT_BELOW`] or fewer; read without its lock: an iteration or interaction
     /// closing with no counter to forget (the usual case) takes no lock, also while another
     /// record holds one.
     pub(super) counter_buckets: AtomicU64,
@@ -218,11 +218,17 @@ impl LiveWorkflow {
             return;
         }
         let mut map = lock(&self.nested_iterations);
-        if map.remove(&id).is_some() && map.is_empty() {
-            self.counter_buckets.store(0, Ordering::Relaxed);
+        if map.remove(&id).is_some() && map.len() <= REBUILT_BELOW {
+            // Made again from the counters left, so that a long-lived parent's counter does
+            // not keep every other bucket set.
+            let buckets = map.keys().fold(0, |b, &k| b | counter_bucket(k));
+            self.counter_buckets.store(buckets, Ordering::Relaxed);
         }
     }
 }
+
+/// Counters left after a removal up to which the bucket set is made again from them.
+const REBUILT_BELOW: usize = 8;
 
 /// The bit of record `id` in [`LiveWorkflow::counter_buckets`].
 fn counter_bucket(id: u64) -> u64 {

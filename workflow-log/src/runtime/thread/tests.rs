@@ -145,6 +145,11 @@ fn nested_iteration_counters_are_forgotten_as_their_parents_close_whatever_else_
     shared.forget_counter(69);
     shared.forget_counter(5);
     assert_eq!(held(), 1);
+    // Only the bucket of the counter left is still set.
+    assert_eq!(
+        shared.counter_buckets.load(Ordering::Relaxed),
+        1 << (70 % 64)
+    );
     // The last one gone, no close looks for a counter again until one is made.
     shared.forget_counter(70);
     assert_eq!(held(), 0);
