@@ -4,6 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::json;
 use workflow_log::{Level, Workflow};
@@ -37,6 +38,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Held by each test while it runs: `LIVE` counts every thread's bytes, so a test running
+/// beside the one that reads it would move its figure (by up to 30 bytes a record).
+static ALONE: Mutex<()> = Mutex::new(());
+
+fn alone() -> MutexGuard<'static, ()> {
+    ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Allocations this thread made while running `f`.
 fn allocations(f: impl FnOnce()) -> u64 {
     let before = ALLOCATIONS.with(Cell::get);
@@ -46,6 +57,7 @@ fn allocations(f: impl FnOnce()) -> u64 {
 
 #[test]
 fn an_event_below_its_loggers_level_allocates_nothing() {
+    let _alone = alone();
     let ((), doc) = capture_valid_with(
         Workflow::builder("quiet").filter("warn,alloc_probe.loud=debug"),
         || {
@@ -73,6 +85,7 @@ fn an_event_below_its_loggers_level_allocates_nothing() {
 
 #[test]
 fn records_below_the_workflows_level_allocate_nothing() {
+    let _alone = alone();
     let ((), doc) = capture_valid_with(Workflow::builder("quiet").level(Level::Warn), || {
         let input = json!({"query": "x".repeat(1000)});
         let n = allocations(|| {
@@ -95,6 +108,7 @@ fn records_below_the_workflows_level_allocate_nothing() {
 /// its payload) is over 300.
 #[test]
 fn a_file_backed_run_keeps_its_records_on_disk_not_in_memory() {
+    let _alone = alone();
     for journal in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let log = Workflow::builder("on_disk")
