@@ -6,7 +6,7 @@
 //!
 //! A record's own fields are parsed one by one, with the parser's limit: a payload nested
 //! deeper than it allows (captured with a `max_depth` above 127) is kept as its JSON text, a
-//! string, as [`capture`](crate::capture) and [`recover`](crate::recover) keep it, so a run
+//! string, as [`capture`](crate::capture()) and [`recover`](crate::recover) keep it, so a run
 //! reads the same from its nested file and from its journal.
 
 use std::borrow::Cow;

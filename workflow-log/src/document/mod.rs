@@ -9,7 +9,7 @@
 //! A run reads whatever its depth: records nested thousands deep (a deeply recursive agent) are
 //! read, walked and dropped without recursion, on a thread's default 2 MiB stack. A payload
 //! nested deeper than serde_json's parser allows (captured with a `max_depth` above 127) reads
-//! as its JSON text, a string, as [`capture`](crate::capture) and [`recover`](crate::recover)
+//! as its JSON text, a string, as [`capture`](crate::capture()) and [`recover`](crate::recover)
 //! give it, so that a run reads the same from its nested file and from its journal.
 //!
 //! # Examples
@@ -123,7 +123,7 @@ impl Run {
         Err(not_a_run(schema_in(bytes).as_deref(), &e))
     }
 
-    /// Reads a run from a nested JSON value, as [`capture`](crate::capture) and
+    /// Reads a run from a nested JSON value, as [`capture`](crate::capture()) and
     /// [`recover`](crate::recover) return it, however deeply its records nest.
     pub fn from_value(value: Value) -> Result<Run, Error> {
         let schema = value

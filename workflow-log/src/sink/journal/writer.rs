@@ -146,8 +146,8 @@ impl Writer {
         }
     }
 
-    /// Writes the open notices handed over since the last look, as [`write_batch`]
-    /// (Self::write_batch) does; `close`: none are taken after this.
+    /// Writes the open notices handed over since the last look, as
+    /// [`write_batch`](Self::write_batch) does; `close`: none are taken after this.
     fn write_notices(&mut self, close: bool) {
         let mut notices = std::mem::take(&mut self.spare_notices);
         {
