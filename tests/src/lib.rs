@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tempfile::TempDir;
-use workflow_log::{WorkflowBuilder, WorkflowGuard};
+use workflow_log::{Context, WorkflowBuilder, WorkflowGuard};
 
 const SCHEMA_TEXT: &str = include_str!("../../schema/workflow-log-1.schema.json");
 
@@ -269,6 +269,19 @@ pub fn steps(doc: &Value) -> Vec<u64> {
         .filter(|n| n.kind == Kind::Action && n.value["action_name"] == "step")
         .map(|n| n.value["input_data"]["seq"].as_u64().unwrap())
         .collect()
+}
+
+/// Runs `f` on a new thread named `name`, logging at `ctx` (attached), and waits for it.
+pub fn on_thread_at(name: impl Into<String>, ctx: Context, f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _attached = ctx.attach();
+            f();
+        })
+        .expect("spawn a thread")
+        .join()
+        .expect("the thread ran to its end");
 }
 
 /// Starts the file-backed workflow `builder` describes with a new temporary directory as its

@@ -14,9 +14,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use workflow_log::{Context, Durability, Error, Workflow, WorkflowGuard};
 use workflow_log_tests::{
-    children, expected_lines, fill_the_pipe, find, journal_lines, mode, nodes, read_journal,
-    read_log, record_lines, recover_bytes, recover_valid, start_in_tempdir, steps, validate, Kind,
-    Pipe,
+    children, expected_lines, fill_the_pipe, find, journal_lines, mode, nodes, on_thread_at,
+    read_journal, read_log, record_lines, recover_bytes, recover_valid, start_in_tempdir, steps,
+    validate, Kind, Pipe,
 };
 
 /// The global workflow is process-wide: tests that `init` one take turns.
@@ -903,15 +903,7 @@ fn a_thread_name_that_needs_escaping_reads_back_whole() {
         let _entered = log.enter();
         Context::current()
     };
-    std::thread::Builder::new()
-        .name(NAME.into())
-        .spawn(move || {
-            let _attached = ctx.attach();
-            workflow_log::action("step").log();
-        })
-        .unwrap()
-        .join()
-        .unwrap();
+    on_thread_at(NAME, ctx, || workflow_log::action("step").log());
     let path = log.finish().unwrap();
     let lines = read_journal(&journal);
     let step = record_lines(&lines)

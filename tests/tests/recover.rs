@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use workflow_log::{Context, Workflow};
 use workflow_log_tests::{
-    children, find, nodes, read_deep_log, read_log, records, recover_bytes, recover_valid,
-    start_in_tempdir, Kind,
+    children, find, nodes, on_thread_at, read_deep_log, read_log, records, recover_bytes,
+    recover_valid, start_in_tempdir, Kind,
 };
 
 /// A run with every kind of record, nested every way, on three threads; returns the nested
@@ -43,17 +43,11 @@ fn rich_run(dir: &Path) -> (Value, Vec<u8>) {
                 tool.output(&"r").error("flaky tool");
             }
             let ctx = Context::current();
-            std::thread::Builder::new()
-                .name(format!("worker-{n}"))
-                .spawn(move || {
-                    let _attached = ctx.attach();
-                    let _helper = workflow_log::interaction("helper").start();
-                    workflow_log::action("fetch").input(&n).log();
-                    workflow_log::event("fetched", json!({"n": n}));
-                })
-                .unwrap()
-                .join()
-                .unwrap();
+            on_thread_at(format!("worker-{n}"), ctx, move || {
+                let _helper = workflow_log::interaction("helper").start();
+                workflow_log::action("fetch").input(&n).log();
+                workflow_log::event("fetched", json!({"n": n}));
+            });
             workflow_log::logger("planner").warn("slow", json!({"ms": 3}));
             planner.output(&"plan").error("partly wrong");
         }

@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use workflow_log::{Error, Workflow, WorkflowBuilder, DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRING_BYTES};
 use workflow_log_tests::{
-    expected_lines, fifo, file_run, find, journal_lines, nodes, read_log, start_in_tempdir,
-    validate, Kind,
+    expected_lines, fifo, file_run, find, journal_lines, nodes, on_thread_at, read_log,
+    start_in_tempdir, validate, Kind,
 };
 
 fn plain() -> WorkflowBuilder {
@@ -439,15 +439,9 @@ fn control_characters_and_newlines_in_names_and_payloads_keep_one_record_per_lin
         workflow_log::logger(&format!("logger {NASTY}")).error(NASTY, json!({"f": NASTY}));
         let nasty_thread = format!("thread {}", NASTY.replace('\0', ""));
         let ctx = workflow_log::Context::current();
-        std::thread::Builder::new()
-            .name(nasty_thread)
-            .spawn(move || {
-                let _attached = ctx.attach();
-                workflow_log::action("on_nasty_thread").log();
-            })
-            .unwrap()
-            .join()
-            .unwrap();
+        on_thread_at(nasty_thread, ctx, || {
+            workflow_log::action("on_nasty_thread").log();
+        });
         agent.output(&NASTY).error(NASTY);
     });
     let doc = &run.doc;

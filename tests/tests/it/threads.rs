@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use serde_json::json;
 use workflow_log::{Context, FutureExt};
-use workflow_log_tests::{capture_valid, children, find, ids, labels, records, Kind};
+use workflow_log_tests::{capture_valid, children, find, ids, labels, on_thread_at, records, Kind};
 
 #[test]
 fn an_attached_context_nests_records_under_the_open_record() {
@@ -15,17 +15,11 @@ fn an_attached_context_nests_records_under_the_open_record() {
         let _planner = workflow_log::interaction("planner").start();
         let ctx = Context::current();
         assert!(ctx.is_some());
-        std::thread::Builder::new()
-            .name("worker-1".into())
-            .spawn(move || {
-                let _attached = ctx.attach();
-                workflow_log::action("background_fetch").log();
-                let _sub = workflow_log::interaction("sub_agent").start();
-                workflow_log::event("from_worker", json!({"ok": true}));
-            })
-            .unwrap()
-            .join()
-            .unwrap();
+        on_thread_at("worker-1", ctx, || {
+            workflow_log::action("background_fetch").log();
+            let _sub = workflow_log::interaction("sub_agent").start();
+            workflow_log::event("from_worker", json!({"ok": true}));
+        });
         workflow_log::action("after_join").log();
     });
     let planner = &log["iterations"][0]["interactions"][0];
