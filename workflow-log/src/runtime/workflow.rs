@@ -48,9 +48,9 @@ pub(crate) struct LiveWorkflow {
     /// next iteration under the same parent takes its number without this lock.
     pub(super) nested_iterations: Mutex<crate::util::IdMap<Arc<AtomicU64>>>,
     /// The buckets ([`counter_bucket`]) of the parents `nested_iterations` holds counters of,
-    /// or held since it last held [`REBUILT_BELOW`] or fewer; read without its lock: an iteration or interaction
-    /// closing with no counter to forget (the usual case) takes no lock, also while another
-    /// record holds one.
+    /// or held since it last held [`REBUILT_BELOW`] or fewer; read without its lock: an
+    /// iteration or interaction closing with no counter to forget (the usual case) takes no
+    /// lock, also while another record holds one.
     pub(super) counter_buckets: AtomicU64,
     /// The process it started in: in a child made by `fork()` it records nothing.
     pub(crate) pid: u32,
@@ -117,9 +117,9 @@ impl LiveWorkflow {
     /// Hands an open notice over (an iteration's or interaction's as it opens, a timed action's
     /// found open by a flush), so that a crash, or a `finish` while the record is still open,
     /// keeps its name and place: to the journal's writer without waking it (see
-    /// [`nudge`](Self::nudge)), else to the collector. An interaction's agent name was scrubbed as it opened ([`scrub_agent`](Self::scrub_agent));
-    /// an action's notice (see `outbox::notice_open`) has only its name, which, as in its close
-    /// line, is not scrubbed.
+    /// [`nudge`](Self::nudge)), else to the collector. An interaction's agent name was scrubbed
+    /// as it opened ([`scrub_agent`](Self::scrub_agent)); an action's notice (see
+    /// `outbox::notice_open`) has only its name, which, as in its close line, is not scrubbed.
     pub(crate) fn notice(&self, rec: Record) {
         if forked_since(self.pid, false) {
             return;
@@ -185,18 +185,13 @@ impl LiveWorkflow {
             .map(|(_, input, output)| (*input, *output))
     }
 
-    /// The number of the next auto-numbered iteration under `parent`.
-    pub(crate) fn next_iteration_number(&self, parent: u64) -> u64 {
-        if parent == 0 {
-            return self.root_iterations.fetch_add(1, Ordering::Relaxed) + 1;
-        }
-        self.iteration_counter(parent)
-            .fetch_add(1, Ordering::Relaxed)
-            + 1
+    /// The number of the next auto-numbered iteration directly under the workflow.
+    pub(crate) fn next_root_number(&self) -> u64 {
+        next_number(&self.root_iterations)
     }
 
     /// The counter of the auto-numbered iterations under `parent` (not 0), made at the first:
-    /// the number of the next one is its value plus one, whichever thread takes it.
+    /// each, on whichever thread, takes its [`next_number`].
     pub(crate) fn iteration_counter(&self, parent: u64) -> Arc<AtomicU64> {
         let mut map = lock(&self.nested_iterations);
         let counter = map.entry(parent).or_default().clone();
@@ -212,7 +207,7 @@ impl LiveWorkflow {
 
     /// Forgets the iteration counter of a record that closed.
     /// Counters are made and forgotten on the thread whose stack the parent is on; a counter
-    /// made on another thread at the moment its parent closes may be kept (16 bytes).
+    /// made on another thread at the moment its parent closes may be kept (a few dozen bytes).
     pub(crate) fn forget_counter(&self, id: u64) {
         if self.counter_buckets.load(Ordering::Relaxed) & counter_bucket(id) == 0 {
             return;
@@ -225,6 +220,11 @@ impl LiveWorkflow {
             self.counter_buckets.store(buckets, Ordering::Relaxed);
         }
     }
+}
+
+/// The next number `counter` gives: the count so far plus one.
+pub(crate) fn next_number(counter: &AtomicU64) -> u64 {
+    counter.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 /// Counters left after a removal up to which the bucket set is made again from them.

@@ -221,12 +221,13 @@ impl WorkflowBuilder {
 
     /// How many batches of records may wait for the journal writer (default 1024).
     ///
-    /// A batch holds up to 1,024 records, about 120 KB while it waits, plus their payloads. The writer journals
-    /// about 5 million records a second on a small machine: a thread that logs faster than that
-    /// for long (a tight loop of bare actions) gets up to this many batches ahead, which is
-    /// about 1M records and 120 MB (more with payloads) with the default, and then waits for the writer (or, with
-    /// [`lossy`](Self::lossy), leaves batches out of the journal). A smaller queue bounds that
-    /// memory and what a crash can find not yet written, and makes such a thread wait sooner.
+    /// A batch holds up to 1,024 records, about 120 KB while it waits, plus their payloads. The
+    /// writer journals about 5 million records a second on a small machine: a thread that logs
+    /// faster than that for long (a tight loop of bare actions) gets up to this many batches
+    /// ahead, which is about 1M records and 120 MB (more with payloads) with the default, and
+    /// then waits for the writer (or, with [`lossy`](Self::lossy), leaves batches out of the
+    /// journal). A smaller queue bounds that memory and what a crash can find not yet written,
+    /// and makes such a thread wait sooner.
     pub fn journal_queue(mut self, batches: usize) -> Self {
         self.journal.capacity = batches.max(1);
         self

@@ -19,8 +19,8 @@ pub(crate) const REDACTED_VALUE: &str = "[REDACTED]";
 
 /// The length of the shortest text that holds a secret: a Slack token (`xoxb-` and 10 more
 /// bytes, see [`span`]) or a `Bearer ` and 8 bytes of token. JWTs need 16 bytes, AWS key ids
-/// 20, OpenAI keys 24, GitHub tokens 30 (`github_pat_` 40). Shorter texts (agent names, most short values) are
-/// left as they are without a scan.
+/// 20, OpenAI keys 24, GitHub tokens 30 (`github_pat_` 40). Shorter texts (agent names, most
+/// short values) are left as they are without a scan.
 const SHORTEST_SECRET: usize = 15;
 
 /// `text` with every well-known secret in it replaced by `[REDACTED]` (borrowed if none).

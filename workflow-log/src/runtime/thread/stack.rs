@@ -1,6 +1,5 @@
 //! Opening and closing records on the thread's stack, and handing its buffer over.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::open::{OpenRecord, Place};
@@ -8,7 +7,7 @@ use super::open_slots::NameRef;
 use super::{report_orphan, Frame, Local, HAND_OVER_MS};
 use crate::clock;
 use crate::record::{Kind, Record};
-use crate::runtime::workflow::LiveWorkflow;
+use crate::runtime::workflow::{next_number, LiveWorkflow};
 use crate::runtime::{registry, usage};
 use crate::sink::collector::BATCH;
 use crate::Level;
@@ -117,18 +116,18 @@ impl Local {
     /// parent closed is no longer found by other threads, which start a new one at 1, as they
     /// would have without the kept one.
     fn iteration_number(&mut self, parent: u64) -> Option<u64> {
-        if parent != 0 {
-            if let Some((kept, counter)) = &self.counter {
-                if *kept == parent {
-                    return Some(counter.fetch_add(1, Ordering::Relaxed) + 1);
-                }
-            }
-            let counter = self.current()?.iteration_counter(parent);
-            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-            self.counter = Some((parent, counter));
-            return Some(n);
+        if parent == 0 {
+            return Some(self.current()?.next_root_number());
         }
-        Some(self.current()?.next_iteration_number(0))
+        if let Some((kept, counter)) = &self.counter {
+            if *kept == parent {
+                return Some(next_number(counter));
+            }
+        }
+        let counter = self.current()?.iteration_counter(parent);
+        let n = next_number(&counter);
+        self.counter = Some((parent, counter));
+        Some(n)
     }
 
     /// Removes `id`'s frame, wherever it is (guards may drop out of order).
